@@ -1,0 +1,231 @@
+// A hand-written, line-oriented lexer that feeds the Chevrotain parser.
+//
+// iptables-save output is one statement per line and the first word decides
+// the statement's kind, so the lexer classifies each line and emits a handful
+// of coarse tokens (the rule's argument list is one `Args` token). A regex
+// lexer over every word measured 3–4× slower on a 170k-rule dump, and the
+// arguments need iptables-restore's own quoting rules anyway (see words.ts).
+
+import { createToken, createTokenInstance, type IToken, type TokenType } from 'chevrotain';
+
+export const Newline = createToken({ name: 'Newline', pattern: /\n/, line_breaks: true });
+export const Comment = createToken({ name: 'Comment', pattern: /#[^\n]*/ });
+export const TableHeader = createToken({ name: 'TableHeader', pattern: /\*[^\s]*/ });
+export const ChainDecl = createToken({ name: 'ChainDecl', pattern: /:[^\s]*/ });
+export const Commit = createToken({ name: 'Commit', pattern: /COMMIT/ });
+export const Counters = createToken({ name: 'Counters', pattern: /\[\d+:\d+\]/ });
+export const Command = createToken({ name: 'Command', pattern: /-[A-Za-z-]+/ });
+export const RuleNumber = createToken({ name: 'RuleNumber', pattern: /\d+/ });
+export const Word = createToken({ name: 'Word', pattern: /[^\s]+/ });
+export const Args = createToken({ name: 'Args', pattern: /[^\n]+/ });
+
+export const allTokens: TokenType[] = [Newline, Comment, TableHeader, ChainDecl, Commit, Counters, Command, RuleNumber, Word, Args];
+
+/** Commands that take a chain name, and whether a rule number may follow it. */
+const CHAIN_COMMANDS: ReadonlyMap<string, 'number-optional' | 'number-required' | 'no-number'> = new Map([
+  ['-A', 'no-number'], ['--append', 'no-number'],
+  ['-I', 'number-optional'], ['--insert', 'number-optional'],
+  ['-R', 'number-required'], ['--replace', 'number-required'],
+  ['-D', 'number-optional'], ['--delete', 'number-optional'],
+  ['-N', 'no-number'], ['--new-chain', 'no-number'], ['--new', 'no-number'],
+  ['-P', 'no-number'], ['--policy', 'no-number'],
+  ['-F', 'no-number'], ['--flush', 'no-number'],
+  ['-X', 'no-number'], ['--delete-chain', 'no-number'],
+  ['-Z', 'no-number'], ['--zero', 'no-number'],
+  ['-E', 'no-number'], ['--rename-chain', 'no-number'],
+]);
+
+export interface LexError {
+  readonly line: number;
+  readonly column: number;
+  readonly endColumn: number;
+  readonly message: string;
+  readonly found?: string;
+  readonly expected?: string;
+  readonly hint?: string;
+}
+
+export interface LexResult {
+  readonly tokens: IToken[];
+  /** The text of every line, 1-based index, for error excerpts and argument splitting. */
+  readonly lines: readonly string[];
+  readonly errors: readonly LexError[];
+}
+
+/** A line longer than this is rejected rather than scanned: iptables-restore itself reads lines into a fixed buffer. */
+export const MAX_LINE_LENGTH = 64 * 1024;
+
+function token(type: TokenType, image: string, offset: number, line: number, column: number): IToken {
+  return createTokenInstance(type, image, offset, offset + image.length - 1, line, line, column, column + image.length - 1);
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9;
+}
+
+function nextWordEnd(text: string, from: number): number {
+  let i = from;
+  while (i < text.length && !isSpace(text.charCodeAt(i))) i++;
+  return i;
+}
+
+function skipSpaces(text: string, from: number): number {
+  let i = from;
+  while (i < text.length && isSpace(text.charCodeAt(i))) i++;
+  return i;
+}
+
+/** The first control character (other than tab) in a line, or -1. */
+function controlCharacterAt(text: string): number {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c < 32 && c !== 9) || c === 127) return i;
+  }
+  return -1;
+}
+
+export function lex(input: string): LexResult {
+  const text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
+  const tokens: IToken[] = [];
+  const lines: string[] = [''];
+  const errors: LexError[] = [];
+  let lineStart = 0;
+  let lineNumber = 0;
+  while (lineStart < text.length) {
+    lineNumber++;
+    let lineEnd = text.indexOf('\n', lineStart);
+    const next = lineEnd === -1 ? text.length : lineEnd + 1;
+    if (lineEnd === -1) lineEnd = text.length;
+    let contentEnd = lineEnd;
+    if (contentEnd > lineStart && text.charCodeAt(contentEnd - 1) === 13) contentEnd--;
+    const offset = lineStart;
+    lineStart = next;
+    if (contentEnd - offset > MAX_LINE_LENGTH) {
+      lines.push('');
+      errors.push({
+        line: lineNumber, column: 1, endColumn: 2,
+        message: `line is ${contentEnd - offset} characters long`,
+        expected: `at most ${MAX_LINE_LENGTH} characters per line`,
+        hint: 'iptables-save never writes lines this long; is this really a saved ruleset?',
+      });
+      tokens.push(token(Newline, '\n', offset, lineNumber, 1));
+      continue;
+    }
+    const line = text.slice(offset, contentEnd);
+    lines.push(line);
+    lexLine(line, offset, lineNumber, tokens, errors);
+    tokens.push(token(Newline, '\n', offset + line.length, lineNumber, line.length + 1));
+  }
+  return { tokens, lines, errors };
+}
+
+function lexLine(line: string, offset: number, lineNumber: number, tokens: IToken[], errors: LexError[]): void {
+  let i = skipSpaces(line, 0);
+  if (i >= line.length) return;
+  const emit = (type: TokenType, start: number, end: number) => {
+    tokens.push(token(type, line.slice(start, end), offset + start, lineNumber, start + 1));
+  };
+  const first = line.charCodeAt(i);
+  if (first === 35 /* # */) {
+    emit(Comment, i, line.length);
+    return;
+  }
+  const bad = controlCharacterAt(line);
+  if (bad !== -1) {
+    errors.push({
+      line: lineNumber, column: bad + 1, endColumn: bad + 2,
+      message: `unexpected control character U+${line.charCodeAt(bad).toString(16).padStart(4, '0').toUpperCase()}`,
+      found: 'a control character',
+      expected: 'printable text',
+      hint: 'the file may be binary or corrupted; iptables-save output is plain text',
+    });
+    return;
+  }
+  if (first === 42 /* * */) {
+    const end = nextWordEnd(line, i);
+    emit(TableHeader, i, end);
+    emitRestAsWords(line, end, emit);
+    return;
+  }
+  if (first === 58 /* : */) {
+    const end = nextWordEnd(line, i);
+    emit(ChainDecl, i, end);
+    let j = skipSpaces(line, end);
+    if (j < line.length) {
+      const policyEnd = nextWordEnd(line, j);
+      emit(Word, j, policyEnd);
+      j = skipSpaces(line, policyEnd);
+      if (j < line.length && line.charCodeAt(j) === 91 /* [ */) {
+        const countersEnd = nextWordEnd(line, j);
+        if (/^\[\d+:\d+\]$/.test(line.slice(j, countersEnd))) {
+          emit(Counters, j, countersEnd);
+          j = countersEnd;
+        }
+      }
+      emitRestAsWords(line, j, emit);
+    }
+    return;
+  }
+  if (first === 91 /* [ */) {
+    const end = nextWordEnd(line, i);
+    if (!/^\[\d+:\d+\]$/.test(line.slice(i, end))) {
+      errors.push({
+        line: lineNumber, column: i + 1, endColumn: end + 1,
+        message: `malformed counters "${line.slice(i, end)}"`,
+        found: line.slice(i, end),
+        expected: 'counters as [packets:bytes]',
+      });
+      return;
+    }
+    emit(Counters, i, end);
+    i = skipSpaces(line, end);
+    if (i >= line.length) return;
+  }
+  const wordEnd = nextWordEnd(line, i);
+  const firstWord = line.slice(i, wordEnd);
+  if (firstWord === 'COMMIT') {
+    emit(Commit, i, wordEnd);
+    emitRestAsWords(line, wordEnd, emit);
+    return;
+  }
+  const commandKind = CHAIN_COMMANDS.get(firstWord);
+  if (commandKind === undefined) {
+    const looksLikeOption = firstWord.startsWith('-');
+    errors.push({
+      line: lineNumber, column: i + 1, endColumn: wordEnd + 1,
+      message: looksLikeOption ? `unknown command "${firstWord}"` : `unexpected "${firstWord}" at the start of a line`,
+      found: firstWord,
+      expected: 'a comment (#), a table (*filter), a chain (:NAME POLICY), a command (-A, -I, -N, -P, -F, -X, -D, -R, -Z, -E) or COMMIT',
+      hint: looksLikeOption ? 'iptables-restore accepts only chain commands here; options belong after "-A CHAIN"' : undefined,
+    });
+    return;
+  }
+  emit(Command, i, wordEnd);
+  let j = skipSpaces(line, wordEnd);
+  if (j >= line.length) return;
+  const chainEnd = nextWordEnd(line, j);
+  emit(Word, j, chainEnd);
+  j = skipSpaces(line, chainEnd);
+  if (j >= line.length) return;
+  if (commandKind !== 'no-number') {
+    const numberEnd = nextWordEnd(line, j);
+    if (/^\d+$/.test(line.slice(j, numberEnd))) {
+      emit(RuleNumber, j, numberEnd);
+      j = skipSpaces(line, numberEnd);
+    }
+  }
+  if (j < line.length) {
+    let end = line.length;
+    while (end > j && isSpace(line.charCodeAt(end - 1))) end--;
+    emit(Args, j, end);
+  }
+}
+
+function emitRestAsWords(line: string, from: number, emit: (type: TokenType, start: number, end: number) => void): void {
+  let j = skipSpaces(line, from);
+  while (j < line.length) {
+    const end = nextWordEnd(line, j);
+    emit(Word, j, end);
+    j = skipSpaces(line, end);
+  }
+}

@@ -1,0 +1,510 @@
+// Option tables for match modules and targets, and the typed interpretation
+// of their options. Tables say how many values an option takes and whether a
+// `!` may precede it; builders turn the collected options into AST nodes.
+
+import type {
+  AddrType, ConntrackState, Family, Match, RawOption, Span, Target, MarkOperation, NatRange,
+} from './ast.ts';
+import {
+  fail, readAddress, readEnumList, readIcmpType, readInterface, readMarkValue, readNatRange, readPortList,
+  readPortMatch, readPortRange, readProtocol, readU32, type Read,
+} from './values.ts';
+
+export interface OptionSpec {
+  /** Number of values; 'rest' takes words until the next option (unknown modules). */
+  readonly arity: number;
+  readonly invertible: boolean;
+  /** The name iptables-save prints, when this is an alias. */
+  readonly canonical?: string;
+}
+
+type OptionTable = Readonly<Record<string, OptionSpec>>;
+
+const one = (invertible = true, canonical?: string): OptionSpec => ({ arity: 1, invertible, canonical });
+const flag = (invertible = false, canonical?: string): OptionSpec => ({ arity: 0, invertible, canonical });
+
+const PORT_OPTIONS: OptionTable = {
+  '--sport': one(), '--source-port': one(true, '--sport'),
+  '--dport': one(), '--destination-port': one(true, '--dport'),
+};
+
+/** Typed match modules. Anything else known is kept as an opaque option list. */
+export const MATCH_OPTIONS: Readonly<Record<string, OptionTable>> = {
+  tcp: {
+    ...PORT_OPTIONS,
+    '--tcp-flags': { arity: 2, invertible: true }, '--syn': flag(true), '--tcp-option': one(),
+  },
+  udp: PORT_OPTIONS,
+  udplite: PORT_OPTIONS,
+  sctp: { ...PORT_OPTIONS, '--chunk-types': { arity: 2, invertible: true } },
+  dccp: { ...PORT_OPTIONS, '--dccp-types': one(), '--dccp-option': one() },
+  icmp: { '--icmp-type': one() },
+  icmp6: { '--icmpv6-type': one() },
+  multiport: {
+    '--sports': one(), '--source-ports': one(true, '--sports'),
+    '--dports': one(), '--destination-ports': one(true, '--dports'),
+    '--ports': one(),
+  },
+  conntrack: {
+    '--ctstate': one(), '--ctproto': one(), '--ctorigsrc': one(), '--ctorigdst': one(), '--ctreplsrc': one(),
+    '--ctrepldst': one(), '--ctorigsrcport': one(), '--ctorigdstport': one(), '--ctreplsrcport': one(),
+    '--ctrepldstport': one(), '--ctstatus': one(), '--ctexpire': one(), '--ctdir': one(false),
+  },
+  state: { '--state': one() },
+  addrtype: {
+    '--src-type': one(), '--dst-type': one(), '--limit-iface-in': flag(), '--limit-iface-out': flag(),
+  },
+  iprange: { '--src-range': one(), '--dst-range': one() },
+  comment: { '--comment': one(false) },
+  mark: { '--mark': one() },
+  connmark: { '--mark': one() },
+  set: {
+    '--match-set': { arity: 2, invertible: true }, '--set': { arity: 2, invertible: true, canonical: '--match-set' },
+    '--return-nomatch': flag(), '--update-counters': flag(true), '--update-subcounters': flag(true),
+    '--packets-eq': one(), '--packets-lt': one(false), '--packets-gt': one(false),
+    '--bytes-eq': one(), '--bytes-lt': one(false), '--bytes-gt': one(false),
+  },
+  physdev: {
+    '--physdev-in': one(), '--physdev-out': one(), '--physdev-is-in': flag(true),
+    '--physdev-is-out': flag(true), '--physdev-is-bridged': flag(true),
+  },
+  mac: { '--mac-source': one() },
+  pkttype: { '--pkt-type': one() },
+  limit: { '--limit': one(false), '--limit-burst': one(false) },
+  statistic: { '--mode': one(false), '--probability': one(), '--every': one(), '--packet': one(false) },
+  owner: {
+    '--uid-owner': one(), '--gid-owner': one(), '--socket-exists': flag(true), '--suppl-groups': flag(false),
+  },
+  u32: { '--u32': one() },
+  string: {
+    '--algo': one(false), '--from': one(false), '--to': one(false), '--string': one(), '--hex-string': one(), '--icase': flag(),
+  },
+  recent: {
+    '--set': flag(), '--rcheck': flag(), '--update': flag(), '--remove': flag(), '--seconds': one(false),
+    '--reap': flag(), '--hitcount': one(false), '--rttl': flag(), '--name': one(false), '--mask': one(false),
+    '--rsource': flag(), '--rdest': flag(),
+  },
+};
+
+/** Match modules the kernel has but dockfw-lint keeps as option lists (outcome unknowable statically, or irrelevant). */
+export const OPAQUE_MATCHES: ReadonlySet<string> = new Set([
+  'ah', 'bpf', 'cgroup', 'cluster', 'connbytes', 'connlabel', 'connlimit', 'cpu', 'devgroup', 'dscp', 'dst',
+  'ecn', 'esp', 'eui64', 'frag', 'hashlimit', 'hbh', 'helper', 'hl', 'ipv6header', 'ipvs', 'length', 'limit',
+  'mh', 'nfacct', 'osf', 'owner', 'policy', 'quota', 'rateest', 'realm', 'recent', 'rpfilter', 'rt', 'socket',
+  'statistic', 'string', 'tcpmss', 'time', 'tos', 'ttl', 'u32', 'ipcomp', 'l2tp', 'condition', 'geoip', 'xor',
+]);
+
+export const TYPED_MATCHES: ReadonlySet<string> = new Set([
+  'tcp', 'udp', 'udplite', 'sctp', 'dccp', 'icmp', 'icmp6', 'multiport', 'conntrack', 'state', 'addrtype', 'iprange',
+  'comment', 'mark', 'connmark', 'set', 'physdev', 'mac', 'pkttype',
+]);
+
+const TARGET_OPTIONS: Readonly<Record<string, OptionTable>> = {
+  ACCEPT: {}, DROP: {}, RETURN: {}, QUEUE: {}, NOTRACK: {}, TRACE: {},
+  REJECT: { '--reject-with': one(false) },
+  LOG: {
+    '--log-level': one(false), '--log-prefix': one(false), '--log-tcp-sequence': flag(), '--log-tcp-options': flag(),
+    '--log-ip-options': flag(), '--log-uid': flag(), '--log-macdecode': flag(),
+  },
+  NFLOG: {
+    '--nflog-group': one(false), '--nflog-prefix': one(false), '--nflog-range': one(false),
+    '--nflog-size': one(false), '--nflog-threshold': one(false),
+  },
+  DNAT: { '--to-destination': one(false), '--random': flag(), '--persistent': flag() },
+  SNAT: { '--to-source': one(false), '--random': flag(), '--random-fully': flag(), '--persistent': flag() },
+  MASQUERADE: { '--to-ports': one(false), '--random': flag(), '--random-fully': flag() },
+  REDIRECT: { '--to-ports': one(false), '--random': flag() },
+  MARK: { '--set-mark': one(false), '--set-xmark': one(false), '--and-mark': one(false), '--or-mark': one(false), '--xor-mark': one(false) },
+  CONNMARK: {
+    '--set-mark': one(false), '--set-xmark': one(false), '--save-mark': flag(), '--restore-mark': flag(),
+    '--nfmask': one(false), '--ctmask': one(false), '--mask': one(false), '--and-mark': one(false),
+    '--or-mark': one(false), '--xor-mark': one(false),
+  },
+  CT: {
+    '--notrack': flag(), '--helper': one(false), '--ctevents': one(false), '--expevents': one(false),
+    '--zone': one(false), '--zone-orig': one(false), '--zone-reply': one(false), '--timeout': one(false),
+  },
+  TCPMSS: { '--set-mss': one(false), '--clamp-mss-to-pmtu': flag() },
+  CHECKSUM: { '--checksum-fill': flag() },
+};
+
+/** Targets the kernel has whose options dockfw-lint keeps as a list. */
+const OPAQUE_TARGETS: ReadonlySet<string> = new Set([
+  'AUDIT', 'CLASSIFY', 'CLUSTERIP', 'CONNSECMARK', 'DNPT', 'DSCP', 'ECN', 'HL', 'HMARK', 'IDLETIMER', 'LED',
+  'NETMAP', 'NFQUEUE', 'RATEEST', 'SECMARK', 'SET', 'SNPT', 'SYNPROXY', 'TCPOPTSTRIP', 'TEE', 'TOS', 'TPROXY',
+  'TTL', 'ULOG', 'MIRROR', 'IPV4OPTSSTRIP', 'NETLINK',
+]);
+
+export function isKnownTarget(name: string): boolean {
+  return name in TARGET_OPTIONS || OPAQUE_TARGETS.has(name);
+}
+
+export function matchOptionTable(module: string): OptionTable | undefined {
+  return MATCH_OPTIONS[module];
+}
+
+export function targetOptionTable(name: string): OptionTable | undefined {
+  return TARGET_OPTIONS[name];
+}
+
+export interface BuildContext {
+  readonly family: Family;
+  readonly span: Span;
+  /** Protocol given with -p, when not negated. */
+  readonly protocol?: string;
+}
+
+/** An error about one option (or the whole module when `option` is absent). */
+export interface OptionProblem {
+  readonly option?: RawOption;
+  readonly message: string;
+  readonly hint?: string;
+}
+
+type Built<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problem: OptionProblem };
+
+const built = <T>(value: T): Built<T> => ({ ok: true, value });
+
+function problem(option: RawOption | undefined, message: string, hint?: string): Built<never> {
+  return { ok: false, problem: { option, message, hint } };
+}
+
+function need<T>(read: Read<T>, option: RawOption): Built<T> {
+  return read.ok ? read : problem(option, read.reason, read.hint);
+}
+
+const PORT_PROTOCOLS: Readonly<Record<string, string>> = { tcp: 'tcp', udp: 'udp', udplite: 'udplite', sctp: 'sctp', dccp: 'dccp' };
+
+const CT_STATES: readonly ConntrackState[] = ['INVALID', 'NEW', 'ESTABLISHED', 'RELATED', 'UNTRACKED', 'SNAT', 'DNAT'];
+const STATE_STATES: readonly ConntrackState[] = ['INVALID', 'NEW', 'ESTABLISHED', 'RELATED', 'UNTRACKED'];
+const CT_STATUSES = ['NONE', 'EXPECTED', 'SEEN_REPLY', 'ASSURED', 'CONFIRMED'] as const;
+const ADDR_TYPES: readonly AddrType[] = [
+  'UNSPEC', 'UNICAST', 'LOCAL', 'BROADCAST', 'ANYCAST', 'MULTICAST', 'BLACKHOLE', 'UNREACHABLE', 'PROHIBIT', 'THROW', 'NAT', 'XRESOLVE',
+];
+const TCP_FLAGS = ['SYN', 'ACK', 'FIN', 'RST', 'URG', 'PSH', 'ALL', 'NONE'] as const;
+
+function first(options: readonly RawOption[], name: string): RawOption | undefined {
+  return options.find((o) => o.name === name);
+}
+
+/** Typed interpretation of a match module's collected options. */
+export function buildMatch(module: string, options: readonly RawOption[], span: Span, context: BuildContext): Built<Match> {
+  const base = { module, options, span };
+  const value0 = (o: RawOption) => o.values[0] ?? '';
+  switch (module) {
+    case 'tcp': case 'udp': case 'udplite': case 'sctp': case 'dccp': {
+      if (context.protocol !== PORT_PROTOCOLS[module]) {
+        return problem(undefined, `the ${module} match needs "-p ${module}"`, `add "-p ${module}" before "-m ${module}"`);
+      }
+      let sport; let dport;
+      const s = first(options, '--sport');
+      if (s) { const r = need(readPortMatch(value0(s), s.negated), s); if (!r.ok) return r; sport = r.value; }
+      const d = first(options, '--dport');
+      if (d) { const r = need(readPortMatch(value0(d), d.negated), d); if (!r.ok) return r; dport = r.value; }
+      if (module === 'tcp') {
+        let tcpFlags; let syn;
+        const f = first(options, '--tcp-flags');
+        if (f) {
+          const mask = readEnumList(f.values[0] ?? '', TCP_FLAGS, 'TCP flag');
+          const compare = readEnumList(f.values[1] ?? '', TCP_FLAGS, 'TCP flag');
+          if (!mask.ok) return problem(f, mask.reason, mask.hint);
+          if (!compare.ok) return problem(f, compare.reason, compare.hint);
+          tcpFlags = { mask: mask.value, compare: compare.value, negated: f.negated };
+        }
+        const y = first(options, '--syn');
+        if (y) syn = { negated: y.negated };
+        return built({ ...base, kind: 'tcp', sport, dport, tcpFlags, syn });
+      }
+      if (module === 'udplite') return built({ ...base, kind: 'udp', sport, dport });
+      return built({ ...base, kind: module, sport, dport });
+    }
+    case 'icmp': case 'icmp6': {
+      const v6 = module === 'icmp6';
+      if (context.protocol !== (v6 ? 'ipv6-icmp' : 'icmp')) {
+        return problem(undefined, `the ${module} match needs "-p ${v6 ? 'ipv6-icmp' : 'icmp'}"`);
+      }
+      const t = first(options, v6 ? '--icmpv6-type' : '--icmp-type');
+      if (!t) return built({ ...base, kind: module });
+      const r = need(readIcmpType(value0(t), t.negated, v6), t);
+      return r.ok ? built({ ...base, kind: module, icmpType: r.value }) : r;
+    }
+    case 'multiport': {
+      if (!context.protocol || !['tcp', 'udp', 'udplite', 'sctp', 'dccp'].includes(context.protocol)) {
+        return problem(undefined, 'multiport needs "-p tcp", "-p udp", "-p udplite", "-p sctp" or "-p dccp"');
+      }
+      const out: { sports?: import('./ast.ts').PortMatch; dports?: import('./ast.ts').PortMatch; ports?: import('./ast.ts').PortMatch } = {};
+      for (const [name, key] of [['--sports', 'sports'], ['--dports', 'dports'], ['--ports', 'ports']] as const) {
+        const o = first(options, name);
+        if (!o) continue;
+        const r = need(readPortList(value0(o), o.negated), o);
+        if (!r.ok) return r;
+        out[key] = r.value;
+      }
+      const given = [out.sports, out.dports, out.ports].filter(Boolean).length;
+      if (given === 0) return problem(undefined, 'multiport needs one of --sports, --dports or --ports');
+      if (given > 1) return problem(undefined, 'multiport takes only one of --sports, --dports or --ports');
+      return built({ ...base, kind: 'multiport', ...out });
+    }
+    case 'conntrack': {
+      if (options.length === 0) return problem(undefined, 'the conntrack match needs at least one option', 'e.g. --ctstate RELATED,ESTABLISHED');
+      const m: Record<string, unknown> = {};
+      for (const o of options) {
+        const v = value0(o);
+        switch (o.name) {
+          case '--ctstate': {
+            const r = readEnumList(v, CT_STATES, 'conntrack state');
+            if (!r.ok) return problem(o, r.reason, r.hint);
+            m.ctstate = { states: r.value, negated: o.negated };
+            break;
+          }
+          case '--ctstatus': {
+            const r = readEnumList(v, CT_STATUSES, 'conntrack status');
+            if (!r.ok) return problem(o, r.reason, r.hint);
+            m.ctstatus = { values: r.value, negated: o.negated };
+            break;
+          }
+          case '--ctdir':
+            if (v.toUpperCase() !== 'ORIGINAL' && v.toUpperCase() !== 'REPLY') return problem(o, `invalid --ctdir "${v}"`, 'expected ORIGINAL or REPLY');
+            m.ctdir = v.toUpperCase();
+            break;
+          case '--ctproto': {
+            const r = need(readProtocol(v, o.negated), o);
+            if (!r.ok) return r;
+            m.ctproto = r.value;
+            break;
+          }
+          case '--ctorigsrc': case '--ctorigdst': case '--ctreplsrc': case '--ctrepldst': {
+            const r = need(readAddress(v, context.family, o.negated), o);
+            if (!r.ok) return r;
+            m[o.name.slice(2)] = r.value;
+            break;
+          }
+          case '--ctorigsrcport': case '--ctorigdstport': case '--ctreplsrcport': case '--ctrepldstport': {
+            const r = need(readPortMatch(v, o.negated), o);
+            if (!r.ok) return r;
+            m[o.name.slice(2)] = r.value;
+            break;
+          }
+          default:
+            break;
+        }
+      }
+      return built({ ...base, kind: 'conntrack', ...m } as Match);
+    }
+    case 'state': {
+      const o = first(options, '--state');
+      if (!o) return problem(undefined, 'the state match needs --state');
+      const r = readEnumList(value0(o), STATE_STATES, 'state');
+      if (!r.ok) return problem(o, r.reason, r.hint);
+      return built({ ...base, kind: 'state', state: { states: r.value, negated: o.negated } });
+    }
+    case 'addrtype': {
+      const read = (o: RawOption | undefined) => {
+        if (!o) return built(undefined);
+        const r = readEnumList(value0(o), ADDR_TYPES, 'address type');
+        return r.ok ? built({ types: r.value, negated: o.negated }) : problem(o, r.reason, r.hint);
+      };
+      const src = read(first(options, '--src-type'));
+      if (!src.ok) return src;
+      const dst = read(first(options, '--dst-type'));
+      if (!dst.ok) return dst;
+      if (!src.value && !dst.value) return problem(undefined, 'the addrtype match needs --src-type or --dst-type');
+      return built({
+        ...base, kind: 'addrtype', srcType: src.value, dstType: dst.value,
+        limitIfaceIn: !!first(options, '--limit-iface-in'), limitIfaceOut: !!first(options, '--limit-iface-out'),
+      });
+    }
+    case 'iprange': {
+      const read = (o: RawOption | undefined) => {
+        if (!o) return built(undefined);
+        const parts = value0(o).split('-');
+        const from = readAddress(parts[0] ?? '', context.family, false);
+        const to = readAddress(parts[1] ?? parts[0] ?? '', context.family, false);
+        if (parts.length > 2 || !from.ok || !to.ok) return problem(o, `invalid address range "${value0(o)}"`, 'expected FROM-TO, e.g. 10.0.0.1-10.0.0.9');
+        return built({ from: from.value.address, to: to.value.address, negated: o.negated });
+      };
+      const src = read(first(options, '--src-range'));
+      if (!src.ok) return src;
+      const dst = read(first(options, '--dst-range'));
+      if (!dst.ok) return dst;
+      if (!src.value && !dst.value) return problem(undefined, 'the iprange match needs --src-range or --dst-range');
+      return built({ ...base, kind: 'iprange', srcRange: src.value, dstRange: dst.value });
+    }
+    case 'comment': {
+      const o = first(options, '--comment');
+      if (!o) return problem(undefined, 'the comment match needs --comment');
+      if (value0(o).length > 255) return problem(o, 'comment is longer than 255 characters');
+      return built({ ...base, kind: 'comment', comment: value0(o) });
+    }
+    case 'mark': case 'connmark': {
+      const o = first(options, '--mark');
+      if (!o) return problem(undefined, `the ${module} match needs --mark`);
+      const r = readMarkValue(value0(o));
+      if (!r.ok) return problem(o, r.reason, r.hint);
+      return built({ ...base, kind: module, mark: { ...r.value, negated: o.negated } });
+    }
+    case 'set': {
+      const o = first(options, '--match-set');
+      if (!o) return problem(undefined, 'the set match needs --match-set NAME FLAGS');
+      const directions = (o.values[1] ?? '').split(',');
+      if (!directions.every((d) => d === 'src' || d === 'dst') || directions.length > 6) {
+        return problem(o, `invalid set flags "${o.values[1] ?? ''}"`, 'expected src, dst or a comma-separated list of them');
+      }
+      return built({ ...base, kind: 'set', setName: value0(o), directions: directions as ('src' | 'dst')[], negated: o.negated });
+    }
+    case 'physdev': {
+      if (options.length === 0) return problem(undefined, 'the physdev match needs at least one option');
+      const m: Record<string, unknown> = {};
+      for (const o of options) {
+        if (o.name === '--physdev-in' || o.name === '--physdev-out') {
+          const r = need(readInterface(value0(o), o.negated), o);
+          if (!r.ok) return r;
+          m[o.name === '--physdev-in' ? 'physdevIn' : 'physdevOut'] = r.value;
+        } else if (o.name === '--physdev-is-in') m.isIn = { negated: o.negated };
+        else if (o.name === '--physdev-is-out') m.isOut = { negated: o.negated };
+        else if (o.name === '--physdev-is-bridged') m.isBridged = { negated: o.negated };
+      }
+      return built({ ...base, kind: 'physdev', ...m } as Match);
+    }
+    case 'mac': {
+      const o = first(options, '--mac-source');
+      if (!o) return problem(undefined, 'the mac match needs --mac-source');
+      if (!/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(value0(o))) return problem(o, `invalid MAC address "${value0(o)}"`);
+      return built({ ...base, kind: 'mac', macSource: { address: value0(o).toUpperCase(), negated: o.negated } });
+    }
+    case 'pkttype': {
+      const o = first(options, '--pkt-type');
+      if (!o) return problem(undefined, 'the pkttype match needs --pkt-type');
+      const type = value0(o).toLowerCase();
+      if (!['unicast', 'broadcast', 'multicast', 'host', 'otherhost'].includes(type)) {
+        return problem(o, `invalid packet type "${value0(o)}"`, 'expected unicast, broadcast or multicast');
+      }
+      return built({ ...base, kind: 'pkttype', pktType: { type, negated: o.negated } });
+    }
+    default:
+      return built({ ...base, kind: OPAQUE_MATCHES.has(module) ? 'opaque' : 'unknown' });
+  }
+}
+
+function markOperation(options: readonly RawOption[]): Built<MarkOperation | undefined> {
+  for (const o of options) {
+    const v = o.values[0] ?? '';
+    switch (o.name) {
+      case '--set-xmark': case '--set-mark': {
+        const r = readMarkValue(v);
+        if (!r.ok) return problem(o, r.reason);
+        // --set-mark v/m zeroes the masked bits then ORs v: xset with mask m and value v.
+        return built({ op: 'xset', value: r.value.value, mask: r.value.mask });
+      }
+      case '--and-mark': {
+        const r = readU32(v);
+        if (!r.ok) return problem(o, r.reason);
+        return built({ op: 'xset', value: 0, mask: (~r.value) >>> 0 });
+      }
+      case '--or-mark': {
+        const r = readU32(v);
+        if (!r.ok) return problem(o, r.reason);
+        return built({ op: 'xset', value: r.value, mask: r.value });
+      }
+      case '--xor-mark': {
+        const r = readU32(v);
+        if (!r.ok) return problem(o, r.reason);
+        return built({ op: 'xset', value: r.value, mask: 0 });
+      }
+      default:
+        break;
+    }
+  }
+  return built(undefined);
+}
+
+/** Typed interpretation of a target and its options. `chainExists` tells a chain jump from a target. */
+export function buildTarget(name: string, options: readonly RawOption[], span: Span, context: BuildContext, goto: boolean): Built<Target> {
+  const base = { options, span };
+  const value = (n: string) => first(options, n)?.values[0];
+  if (goto) return built({ ...base, kind: 'chain', chain: name, goto: true });
+  switch (name) {
+    case 'ACCEPT': case 'DROP': case 'RETURN': case 'QUEUE':
+      return built({ ...base, kind: 'verdict', name });
+    case 'REJECT': {
+      const rejectWith = value('--reject-with') ?? (context.family === 'ipv4' ? 'icmp-port-unreachable' : 'icmp6-port-unreachable');
+      const allowed = context.family === 'ipv4'
+        ? ['icmp-net-unreachable', 'icmp-host-unreachable', 'icmp-port-unreachable', 'icmp-proto-unreachable', 'icmp-net-prohibited', 'icmp-host-prohibited', 'icmp-admin-prohibited', 'tcp-reset', 'net-unreach', 'host-unreach', 'port-unreach', 'proto-unreach', 'net-prohib', 'host-prohib', 'admin-prohib', 'tcp-rst']
+        : ['icmp6-no-route', 'no-route', 'icmp6-adm-prohibited', 'adm-prohibited', 'icmp6-addr-unreachable', 'addr-unreach', 'icmp6-port-unreachable', 'port-unreach', 'tcp-reset', 'icmp6-policy-fail', 'policy-fail', 'icmp6-reject-route', 'reject-route'];
+      if (!allowed.includes(rejectWith)) {
+        return problem(first(options, '--reject-with'), `invalid --reject-with "${rejectWith}"`, `expected one of ${allowed.slice(0, 8).join(', ')} …`);
+      }
+      if (rejectWith === 'tcp-reset' || rejectWith === 'tcp-rst') {
+        if (context.protocol !== 'tcp') return problem(first(options, '--reject-with'), '--reject-with tcp-reset needs "-p tcp"');
+      }
+      return built({ ...base, kind: 'REJECT', rejectWith: canonicalReject(rejectWith, context.family) });
+    }
+    case 'LOG':
+      return built({ ...base, kind: 'LOG', prefix: value('--log-prefix'), level: value('--log-level') });
+    case 'NFLOG': {
+      const group = value('--nflog-group');
+      return built({ ...base, kind: 'NFLOG', group: group === undefined ? undefined : Number(group), prefix: value('--nflog-prefix') });
+    }
+    case 'DNAT': case 'SNAT': {
+      const optionName = name === 'DNAT' ? '--to-destination' : '--to-source';
+      const ranges = options.filter((o) => o.name === optionName);
+      if (ranges.length === 0) return problem(undefined, `${name} needs ${optionName}`);
+      const to: NatRange[] = [];
+      for (const o of ranges) {
+        const r = readNatRange(o.values[0] ?? '', context.family);
+        if (!r.ok) return problem(o, r.reason, r.hint);
+        if (r.value.portFrom !== undefined && !['tcp', 'udp', 'sctp', 'dccp', 'udplite'].includes(context.protocol ?? '')) {
+          return problem(o, `${name} with a port needs "-p tcp", "-p udp", "-p sctp" or "-p dccp"`);
+        }
+        to.push(r.value);
+      }
+      return built({ ...base, kind: name, to });
+    }
+    case 'MASQUERADE': case 'REDIRECT': {
+      const ports = first(options, '--to-ports');
+      if (!ports) return built({ ...base, kind: name });
+      if (!['tcp', 'udp', 'sctp', 'dccp', 'udplite'].includes(context.protocol ?? '')) {
+        return problem(ports, `--to-ports needs "-p tcp", "-p udp", "-p sctp" or "-p dccp"`);
+      }
+      const r = readPortRange((ports.values[0] ?? '').replace('-', ':'));
+      if (!r.ok) return problem(ports, r.reason, r.hint);
+      return built({ ...base, kind: name, toPorts: r.value });
+    }
+    case 'MARK': {
+      const operation = markOperation(options);
+      if (!operation.ok) return operation;
+      if (!operation.value) return problem(undefined, 'MARK needs --set-mark, --set-xmark, --and-mark, --or-mark or --xor-mark');
+      return built({ ...base, kind: 'MARK', operation: operation.value });
+    }
+    case 'CONNMARK': {
+      if (first(options, '--save-mark')) return built({ ...base, kind: 'CONNMARK', operation: { op: 'save' } });
+      if (first(options, '--restore-mark')) return built({ ...base, kind: 'CONNMARK', operation: { op: 'restore' } });
+      const operation = markOperation(options);
+      if (!operation.ok) return operation;
+      if (!operation.value) return problem(undefined, 'CONNMARK needs --set-mark, --set-xmark, --save-mark or --restore-mark');
+      return built({ ...base, kind: 'CONNMARK', operation: operation.value });
+    }
+    case 'CT':
+      return built({ ...base, kind: 'CT', notrack: !!first(options, '--notrack') });
+    case 'NOTRACK': case 'TRACE':
+      return built({ ...base, kind: name });
+    case 'TCPMSS':
+      if (!first(options, '--set-mss') && !first(options, '--clamp-mss-to-pmtu')) return problem(undefined, 'TCPMSS needs --set-mss or --clamp-mss-to-pmtu');
+      return built({ ...base, kind: 'TCPMSS' });
+    case 'CHECKSUM':
+      if (!first(options, '--checksum-fill')) return problem(undefined, 'CHECKSUM needs --checksum-fill');
+      return built({ ...base, kind: 'CHECKSUM' });
+    default:
+      if (isKnownTarget(name)) return built({ ...base, kind: 'other', name, known: true });
+      return built({ ...base, kind: 'chain', chain: name, goto: false });
+  }
+}
+
+function canonicalReject(value: string, family: Family): string {
+  const aliases: Record<string, string> = family === 'ipv4'
+    ? { 'net-unreach': 'icmp-net-unreachable', 'host-unreach': 'icmp-host-unreachable', 'port-unreach': 'icmp-port-unreachable', 'proto-unreach': 'icmp-proto-unreachable', 'net-prohib': 'icmp-net-prohibited', 'host-prohib': 'icmp-host-prohibited', 'admin-prohib': 'icmp-admin-prohibited', 'tcp-rst': 'tcp-reset' }
+    : { 'no-route': 'icmp6-no-route', 'adm-prohibited': 'icmp6-adm-prohibited', 'addr-unreach': 'icmp6-addr-unreachable', 'port-unreach': 'icmp6-port-unreachable', 'policy-fail': 'icmp6-policy-fail', 'reject-route': 'icmp6-reject-route' };
+  return aliases[value] ?? value;
+}
+
+export { readPortRange, fail };

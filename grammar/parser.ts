@@ -1,0 +1,152 @@
+// The Chevrotain parser: the statement structure of an iptables-save stream.
+//
+// One statement per line; `Newline` is the re-synchronisation point, so one
+// bad line costs one error and the rest of the file is still read.
+
+import { EmbeddedActionsParser, type IToken, type IRecognitionException } from 'chevrotain';
+import {
+  allTokens, Args, ChainDecl, Command, Comment, Commit, Counters, Newline, RuleNumber, TableHeader, Word,
+} from './lexer.ts';
+
+/** Column positions are 1-based; `end` is exclusive. */
+export interface Place {
+  readonly line: number;
+  readonly column: number;
+  readonly endColumn: number;
+}
+
+export type CommandName = 'A' | 'I' | 'R' | 'D' | 'N' | 'P' | 'F' | 'X' | 'Z' | 'E';
+
+export type Statement =
+  | { readonly kind: 'comment'; readonly text: string; readonly at: Place }
+  | { readonly kind: 'table'; readonly name: string; readonly at: Place; readonly extra?: Place }
+  | { readonly kind: 'chain'; readonly name: string; readonly at: Place; readonly policy?: string; readonly policyAt?: Place; readonly counters?: string; readonly extra?: Place }
+  | { readonly kind: 'commit'; readonly at: Place; readonly extra?: Place }
+  | {
+      readonly kind: 'command';
+      readonly command: CommandName;
+      readonly at: Place;
+      readonly counters?: string;
+      readonly chain?: string;
+      readonly chainAt?: Place;
+      readonly ruleNumber?: number;
+      readonly ruleNumberAt?: Place;
+      /** The argument text and the 0-based column where it starts in its line. */
+      readonly args?: string;
+      readonly argsColumn?: number;
+    };
+
+const COMMAND_NAMES: Readonly<Record<string, CommandName>> = {
+  '-A': 'A', '--append': 'A', '-I': 'I', '--insert': 'I', '-R': 'R', '--replace': 'R',
+  '-D': 'D', '--delete': 'D', '-N': 'N', '--new-chain': 'N', '--new': 'N', '-P': 'P', '--policy': 'P',
+  '-F': 'F', '--flush': 'F', '-X': 'X', '--delete-chain': 'X', '-Z': 'Z', '--zero': 'Z',
+  '-E': 'E', '--rename-chain': 'E',
+};
+
+function place(token: IToken): Place {
+  const column = token.startColumn ?? 1;
+  return { line: token.startLine ?? 1, column, endColumn: column + token.image.length };
+}
+
+class StatementParser extends EmbeddedActionsParser {
+  constructor() {
+    super(allTokens, { recoveryEnabled: true, maxLookahead: 2, skipValidations: true });
+    this.performSelfAnalysis();
+  }
+
+  public document = this.RULE('document', (): Statement[] => {
+    const statements: Statement[] = [];
+    this.MANY(() => {
+      const statement = this.SUBRULE(this.statement);
+      if (statement) statements.push(statement);
+    });
+    return statements;
+  });
+
+  private statement = this.RULE('statement', (): Statement | undefined => {
+    const result = this.OR([
+      { ALT: () => { this.CONSUME(Newline); return undefined; } },
+      { ALT: () => this.SUBRULE(this.comment) },
+      { ALT: () => this.SUBRULE(this.table) },
+      { ALT: () => this.SUBRULE(this.chain) },
+      { ALT: () => this.SUBRULE(this.commit) },
+      { ALT: () => this.SUBRULE(this.command) },
+    ]);
+    return result;
+  }, { recoveryValueFunc: () => undefined });
+
+  private comment = this.RULE('comment', (): Statement => {
+    const token = this.CONSUME(Comment);
+    this.CONSUME2(Newline);
+    return { kind: 'comment', text: token.image, at: place(token) };
+  });
+
+  private table = this.RULE('table', (): Statement => {
+    const header = this.CONSUME(TableHeader);
+    this.CONSUME3(Newline);
+    return { kind: 'table', name: header.image.slice(1), at: place(header) };
+  });
+
+  private chain = this.RULE('chain', (): Statement => {
+    const decl = this.CONSUME(ChainDecl);
+    const policy = this.CONSUME(Word);
+    let counters: IToken | undefined;
+    this.OPTION(() => { counters = this.CONSUME(Counters); });
+    this.CONSUME4(Newline);
+    return {
+      kind: 'chain', name: decl.image.slice(1), at: place(decl),
+      policy: policy.image, policyAt: place(policy), counters: counters?.image,
+    };
+  });
+
+  private commit = this.RULE('commit', (): Statement => {
+    const token = this.CONSUME(Commit);
+    this.CONSUME5(Newline);
+    return { kind: 'commit', at: place(token) };
+  });
+
+  private command = this.RULE('command', (): Statement => {
+    let counters: IToken | undefined;
+    let chain: IToken | undefined;
+    let ruleNumber: IToken | undefined;
+    let args: IToken | undefined;
+    this.OPTION2(() => { counters = this.CONSUME2(Counters); });
+    const command = this.CONSUME(Command);
+    this.OPTION3(() => { chain = this.CONSUME2(Word); });
+    this.OPTION4(() => { ruleNumber = this.CONSUME(RuleNumber); });
+    this.OPTION5(() => { args = this.CONSUME(Args); });
+    this.CONSUME6(Newline);
+    return {
+      kind: 'command',
+      command: COMMAND_NAMES[command.image] ?? 'A',
+      at: place(command),
+      counters: counters?.image,
+      chain: chain?.image,
+      chainAt: chain ? place(chain) : undefined,
+      ruleNumber: ruleNumber ? Number(ruleNumber.image) : undefined,
+      ruleNumberAt: ruleNumber ? place(ruleNumber) : undefined,
+      args: args?.image,
+      argsColumn: args ? (args.startColumn ?? 1) - 1 : undefined,
+    };
+  });
+}
+
+let shared: StatementParser | undefined;
+
+export interface StatementParseResult {
+  readonly statements: readonly Statement[];
+  readonly errors: readonly IRecognitionException[];
+}
+
+/** One parser instance for the process: self-analysis is the expensive part of start-up. */
+export function parseStatements(tokens: IToken[]): StatementParseResult {
+  shared ??= new StatementParser();
+  shared.input = tokens;
+  const statements = shared.document();
+  return { statements, errors: shared.errors };
+}
+
+export const tokenNames = {
+  [Newline.name]: 'end of line', [Word.name]: 'a word', [Counters.name]: 'counters [packets:bytes]',
+  [RuleNumber.name]: 'a rule number', [Args.name]: 'rule options', [Command.name]: 'a command',
+} as Readonly<Record<string, string>>;

@@ -1,0 +1,331 @@
+// Interprets a rule's argument words the way iptables' command parser does:
+// top-level options, `-m` modules whose options may appear anywhere after
+// them, implicit protocol matches (`-p tcp --dport 22`), the target and its
+// options, negation before an option (and the deprecated form after it).
+
+import type {
+  AddressMatch, Counters, Family, InterfaceMatch, Match, ParseError, ProtocolMatch, RawOption, Span, TableName, Target,
+} from './ast.ts';
+import {
+  buildMatch, buildTarget, isKnownTarget, matchOptionTable, OPAQUE_MATCHES, targetOptionTable, TYPED_MATCHES,
+  type OptionSpec,
+} from './modules.ts';
+import { readAddressList, readInterface, readProtocol } from './values.ts';
+import type { Word } from './words.ts';
+
+export interface RuleSpec {
+  readonly counters?: Counters;
+  readonly protocol?: ProtocolMatch;
+  /** Empty: any. More than one: iptables makes one rule per combination. */
+  readonly sources: readonly AddressMatch[];
+  readonly destinations: readonly AddressMatch[];
+  readonly inInterface?: InterfaceMatch;
+  readonly outInterface?: InterfaceMatch;
+  readonly fragment?: { readonly negated: boolean };
+  readonly matches: readonly Match[];
+  readonly target?: Target;
+}
+
+export interface RuleContext {
+  readonly file: string;
+  readonly line: number;
+  readonly family: Family;
+  readonly table: TableName;
+  /** Whether a user chain of this name exists in the table at this point. */
+  readonly userChainExists: (name: string) => boolean;
+  readonly builtinChainExists: (name: string) => boolean;
+}
+
+type TopLevel = 'protocol' | 'source' | 'destination' | 'in' | 'out' | 'fragment' | 'match' | 'jump' | 'goto' | 'counters';
+
+const TOP_LEVEL: ReadonlyMap<string, TopLevel> = new Map([
+  ['-p', 'protocol'], ['--protocol', 'protocol'],
+  ['-s', 'source'], ['--source', 'source'], ['--src', 'source'],
+  ['-d', 'destination'], ['--destination', 'destination'], ['--dst', 'destination'],
+  ['-i', 'in'], ['--in-interface', 'in'],
+  ['-o', 'out'], ['--out-interface', 'out'],
+  ['-f', 'fragment'], ['--fragment', 'fragment'],
+  ['-m', 'match'], ['--match', 'match'],
+  ['-j', 'jump'], ['--jump', 'jump'],
+  ['-g', 'goto'], ['--goto', 'goto'],
+  ['-c', 'counters'], ['--set-counters', 'counters'],
+]);
+
+const SHORT_NAMES: Readonly<Record<TopLevel, string>> = {
+  protocol: '-p', source: '-s', destination: '-d', in: '-i', out: '-o', fragment: '-f',
+  match: '-m', jump: '-j', goto: '-g', counters: '-c',
+};
+
+/** `-p` values that load a match module implicitly when its options appear. */
+const PROTOCOL_MODULES: Readonly<Record<string, string>> = {
+  tcp: 'tcp', udp: 'udp', udplite: 'udplite', sctp: 'sctp', dccp: 'dccp', icmp: 'icmp', 'ipv6-icmp': 'icmp6',
+};
+
+interface LoadedModule {
+  readonly module: string;
+  /** Undefined: options are taken greedily (modules without a table). */
+  readonly table: Readonly<Record<string, OptionSpec>> | undefined;
+  readonly options: RawOption[];
+  readonly start: number;
+  end: number;
+}
+
+export type InterpretResult =
+  | { readonly ok: true; readonly spec: RuleSpec }
+  | { readonly ok: false; readonly errors: readonly ParseError[] };
+
+export function interpretRule(words: readonly Word[], context: RuleContext): InterpretResult {
+  const span = (from: number, to: number): Span => ({ file: context.file, line: context.line, column: from + 1, endColumn: to + 1 });
+  const errors: ParseError[] = [];
+  const fail = (word: Word | undefined, message: string, extra: { expected?: string; hint?: string } = {}): InterpretResult => {
+    const at = word ?? words[words.length - 1];
+    errors.push({
+      span: at ? span(at.start, at.end) : span(0, 1),
+      message,
+      found: word?.value,
+      ...extra,
+    });
+    return { ok: false, errors };
+  };
+
+  let protocol: ProtocolMatch | undefined;
+  let sources: readonly AddressMatch[] = [];
+  let destinations: readonly AddressMatch[] = [];
+  let inInterface: InterfaceMatch | undefined;
+  let outInterface: InterfaceMatch | undefined;
+  let fragment: { negated: boolean } | undefined;
+  let counters: Counters | undefined;
+  const seenTopLevel = new Set<TopLevel>();
+  const modules: LoadedModule[] = [];
+  let target: { name: string; goto: boolean; options: RawOption[]; table: Readonly<Record<string, OptionSpec>> | undefined; start: number; end: number } | undefined;
+  let negation: Word | undefined;
+
+  const takeValues = (index: number, count: number, optionWord: Word): Word[] | undefined => {
+    const values = words.slice(index + 1, index + 1 + count);
+    if (values.length < count) return undefined;
+    void optionWord;
+    return values;
+  };
+
+  /** Greedy values for modules without an option table. */
+  const takeRest = (index: number): Word[] => {
+    const values: Word[] = [];
+    for (let j = index + 1; j < words.length; j++) {
+      const w = words[j]!;
+      if (!w.quoted && (w.value.startsWith('-') || w.value === '!')) break;
+      values.push(w);
+    }
+    return values;
+  };
+
+  const loadModule = (module: string, at: Word) => {
+    const table = matchOptionTable(module);
+    const greedy = !table;
+    modules.push({ module, table: greedy ? undefined : table, options: [], start: at.start, end: at.end });
+  };
+
+  let i = 0;
+  while (i < words.length) {
+    const word = words[i]!;
+    if (!word.quoted && word.value === '!') {
+      if (negation) return fail(word, 'two "!" in a row', { hint: 'a single "!" negates the option after it' });
+      negation = word;
+      i++;
+      continue;
+    }
+    if (word.quoted || !word.value.startsWith('-') || word.value === '-') {
+      return fail(word, `unexpected argument "${word.value}"`, { expected: 'an option such as -p, -s, -m, -j', hint: 'values follow the option they belong to; is an option missing or misspelled?' });
+    }
+    const topLevel = TOP_LEVEL.get(word.value);
+    if (topLevel) {
+      const name = SHORT_NAMES[topLevel];
+      if (seenTopLevel.has(topLevel) && topLevel !== 'match') {
+        return fail(word, `${name} given twice`, { hint: `iptables allows one ${name} per rule` });
+      }
+      seenTopLevel.add(topLevel);
+      let negated = negation !== undefined;
+      const negationWord = negation;
+      negation = undefined;
+      if (topLevel === 'fragment') {
+        if (context.family === 'ipv6') return fail(word, '-f is not valid in ip6tables', { hint: 'use -m frag in ip6tables' });
+        fragment = { negated };
+        i++;
+        continue;
+      }
+      if (topLevel === 'match' || topLevel === 'jump' || topLevel === 'goto' || topLevel === 'counters') {
+        if (negated) return fail(negationWord, `"!" cannot negate ${name}`);
+      }
+      if (topLevel === 'counters') {
+        const values = takeValues(i, 2, word);
+        if (!values || !/^\d+$/.test(values[0]!.value) || !/^\d+$/.test(values[1]!.value)) {
+          return fail(word, `${name} needs two numbers`, { expected: 'PACKETS BYTES' });
+        }
+        counters = { packets: Number(values[0]!.value), bytes: Number(values[1]!.value) };
+        i += 3;
+        continue;
+      }
+      let valueIndex = i + 1;
+      // Deprecated, still accepted: `-s ! 10.0.0.0/8`.
+      const maybeBang = words[valueIndex];
+      if (maybeBang && !maybeBang.quoted && maybeBang.value === '!' && topLevel !== 'match' && topLevel !== 'jump' && topLevel !== 'goto') {
+        if (negated) return fail(maybeBang, 'two "!" for one option');
+        negated = true;
+        valueIndex++;
+      }
+      const valueWord = words[valueIndex];
+      if (!valueWord) return fail(word, `${name} needs a value`, { expected: `a value after ${word.value}` });
+      const value = valueWord.value;
+      i = valueIndex + 1;
+      switch (topLevel) {
+        case 'protocol': {
+          const r = readProtocol(value, negated);
+          if (!r.ok) return fail(valueWord, r.reason, { hint: r.hint });
+          if (r.value.number === 0 && negated) return fail(valueWord, 'rule would never match protocol', { hint: '"! -p all" matches nothing' });
+          protocol = r.value.number === 0 && !negated ? undefined : r.value;
+          break;
+        }
+        case 'source': case 'destination': {
+          const r = readAddressList(value, context.family, negated);
+          if (!r.ok) return fail(valueWord, r.reason, { hint: r.hint ?? 'expected an address with an optional /prefix or /mask' });
+          if (negated && r.value.length > 1) return fail(valueWord, `"!" is not allowed with several addresses`);
+          if (topLevel === 'source') sources = r.value; else destinations = r.value;
+          break;
+        }
+        case 'in': case 'out': {
+          const r = readInterface(value, negated);
+          if (!r.ok) return fail(valueWord, r.reason, { hint: r.hint });
+          if (topLevel === 'in') inInterface = r.value; else outInterface = r.value;
+          break;
+        }
+        case 'match': {
+          const module = value;
+          if (!/^[A-Za-z0-9_]+$/.test(module)) return fail(valueWord, `invalid match name "${module}"`);
+          loadModule(module, valueWord);
+          modules[modules.length - 1]!.end = valueWord.end;
+          break;
+        }
+        case 'jump': case 'goto': {
+          if (target) return fail(word, 'a rule has only one target', { hint: '-j and -g cannot be combined or repeated' });
+          if (topLevel === 'jump' && seenTopLevel.has('goto')) return fail(word, 'a rule has only one target');
+          if (topLevel === 'goto' && seenTopLevel.has('jump')) return fail(word, 'a rule has only one target');
+          const goto = topLevel === 'goto';
+          const extension = !goto && isKnownTarget(value);
+          if (!extension) {
+            if (context.builtinChainExists(value)) {
+              return fail(valueWord, `cannot ${goto ? 'goto' : 'jump to'} built-in chain "${value}"`);
+            }
+            if (!context.userChainExists(value)) {
+              return fail(valueWord, `${goto ? 'goto' : 'jump'} to chain "${value}", which does not exist`, {
+                expected: 'a declared chain or a target (ACCEPT, DROP, REJECT, RETURN, LOG, DNAT …)',
+                hint: `declare it before use with ":${value} - [0:0]", or check the spelling`,
+              });
+            }
+          }
+          const table = extension ? targetOptionTable(value) : {};
+          target = { name: value, goto, options: [], table, start: word.start, end: valueWord.end };
+          break;
+        }
+        default:
+          break;
+      }
+      continue;
+    }
+
+    // An option of a module or of the target.
+    let optionName = word.value;
+    let owner: { options: RawOption[]; spec: OptionSpec | undefined; setEnd: (end: number) => void } | undefined;
+    const findOwner = () => {
+      for (const m of modules) {
+        const spec = m.table?.[optionName];
+        if (spec) return { options: m.options, spec, setEnd: (end: number) => { m.end = Math.max(m.end, end); } };
+      }
+      const spec = target?.table?.[optionName];
+      if (target && spec) { const t = target; return { options: t.options, spec, setEnd: (end: number) => { t.end = Math.max(t.end, end); } }; }
+      return undefined;
+    };
+    owner = findOwner();
+    if (!owner) {
+      // getopt_long accepts any unambiguous prefix of a long option (`--mac` for `--mac-source`).
+      const candidates = new Set<string>();
+      for (const table of [...modules.map((m) => m.table), target?.table]) {
+        for (const name of Object.keys(table ?? {})) if (name.startsWith(optionName) && optionName.startsWith('--')) candidates.add(name);
+      }
+      if (candidates.size === 1) {
+        optionName = [...candidates][0]!;
+        owner = findOwner();
+      }
+    }
+    if (!owner && protocol && !protocol.negated) {
+      const implicit = PROTOCOL_MODULES[protocol.name];
+      if (implicit && !modules.some((m) => m.module === implicit)) {
+        loadModule(implicit, word);
+        owner = findOwner();
+      }
+    }
+    if (!owner) {
+      // Modules and targets without a table take any option.
+      const greedyModule = [...modules].reverse().find((m) => m.table === undefined);
+      if (target && target.table === undefined) {
+        const t = target;
+        owner = { options: t.options, spec: undefined, setEnd: (end) => { t.end = Math.max(t.end, end); } };
+      } else if (greedyModule) {
+        owner = { options: greedyModule.options, spec: undefined, setEnd: (end) => { greedyModule.end = Math.max(greedyModule.end, end); } };
+      }
+    }
+    if (!owner) {
+      const hint = /^--(s|d)port$/.test(optionName)
+        ? `${optionName} belongs to a protocol match: add "-p tcp" (or udp, sctp, dccp) before it`
+        : /^--(src|dst)-range$/.test(optionName)
+          ? `${optionName} belongs to the iprange match: add "-m iprange" before it`
+          : 'check the spelling, and that the -m module (or -j target) this option belongs to comes first';
+      return fail(word, `unknown option "${optionName}"`, { hint });
+    }
+    const negated = negation !== undefined;
+    if (negated && owner.spec && !owner.spec.invertible) {
+      return fail(negation, `"!" cannot negate ${optionName}`);
+    }
+    negation = undefined;
+    const values = owner.spec ? takeValues(i, owner.spec.arity, word) : takeRest(i);
+    if (!values) {
+      return fail(word, `option "${optionName}" needs ${owner.spec!.arity === 1 ? 'a value' : `${owner.spec!.arity} values`}`);
+    }
+    const canonical = owner.spec?.canonical ?? optionName;
+    if (owner.spec && owner.options.some((o) => o.name === canonical)) {
+      return fail(word, `option "${optionName}" given twice`, { hint: 'each option may appear once per module' });
+    }
+    const end = values.length > 0 ? values[values.length - 1]!.end : word.end;
+    owner.options.push({ name: canonical, values: values.map((v) => v.value), negated, span: span(word.start, end) });
+    owner.setEnd(end);
+    i += 1 + values.length;
+  }
+  if (negation) return fail(negation, '"!" at the end of the rule', { expected: 'an option after "!"' });
+
+  const protocolName = protocol && !protocol.negated ? protocol.name : undefined;
+  const matches: Match[] = [];
+  const baseSpan = words.length > 0 ? span(words[0]!.start, words[words.length - 1]!.end) : span(0, 1);
+  for (const m of modules) {
+    const built = buildMatch(m.module, m.options, span(m.start, m.end), { family: context.family, span: baseSpan, protocol: protocolName });
+    if (!built.ok) {
+      const at = built.problem.option?.span ?? span(m.start, m.end);
+      errors.push({ span: at, message: built.problem.message, hint: built.problem.hint });
+      return { ok: false, errors };
+    }
+    if (!TYPED_MATCHES.has(m.module) && !OPAQUE_MATCHES.has(m.module) && built.value.kind !== 'unknown') {
+      // Unknown modules stay verbatim; nothing to check.
+    }
+    matches.push(built.value);
+  }
+  let builtTarget: Target | undefined;
+  if (target) {
+    const built = buildTarget(target.name, target.options, span(target.start, target.end), { family: context.family, span: baseSpan, protocol: protocolName }, target.goto);
+    if (!built.ok) {
+      errors.push({ span: built.problem.option?.span ?? span(target.start, target.end), message: built.problem.message, hint: built.problem.hint });
+      return { ok: false, errors };
+    }
+    builtTarget = built.value;
+  }
+  return {
+    ok: true,
+    spec: { counters, protocol, sources, destinations, inInterface, outInterface, fragment, matches, target: builtTarget },
+  };
+}

@@ -1,0 +1,2 @@
+// The library entry: what scripts, benchmarks and plugins import.
+export * from '../grammar/index.ts';
