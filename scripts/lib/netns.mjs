@@ -111,7 +111,10 @@ export async function restoreLoad(ns, text, options) {
  * @returns {Promise<RestoreResult>}
  */
 async function restore(ns, text, { family, backend, timeoutMs = DEFAULT_TIMEOUT_MS }, extraArgs) {
-  const result = await ns.exec(restoreCommand(family, backend), extraArgs, { input: text, timeoutMs });
+  // Legacy takes /run/xtables.lock, which every namespace on the machine shares: wait for it
+  // instead of failing when another process (ours or anyone's) holds it.
+  const args = backend === 'legacy' ? ['--wait', ...extraArgs] : extraArgs;
+  const result = await ns.exec(restoreCommand(family, backend), args, { input: text, timeoutMs });
   const stderr = result.timedOut ? `timed out after ${timeoutMs} ms\n${result.stderr}` : result.stderr;
   return { ok: result.code === 0, code: result.code, stderr, ms: result.ms };
 }
