@@ -1,0 +1,71 @@
+// The host around a ruleset: its own addresses, its external interfaces, its
+// Docker bridges, and where a destination routes. The dump does not hold
+// routes, so routing follows the Docker model: a bridge subnet routes to that
+// bridge, a local address is delivered locally, anything else leaves by an
+// external interface.
+
+import type { Family } from '../../grammar/ast.ts';
+import type { DockerModel, Subnet } from './docker-types.ts';
+import { AddressSet } from './addrset.ts';
+
+export interface HostBridge {
+  readonly name: string;
+  readonly subnets: readonly Subnet[];
+}
+
+export type Route =
+  | { readonly kind: 'local' }
+  | { readonly kind: 'bridge'; readonly interface: string }
+  | { readonly kind: 'external'; readonly interface: string };
+
+export interface HostModel {
+  readonly family: Family;
+  /** The host's own addresses (given with --local-addr, plus bridge gateways and loopback). */
+  readonly localAddresses: readonly string[];
+  /** Whether local addresses were given by the user (else: any non-bridge address may be local). */
+  readonly localAddressesKnown: boolean;
+  readonly externalInterfaces: readonly string[];
+  readonly bridges: readonly HostBridge[];
+  route(destination: string): Route;
+  isLocal(address: string): boolean | 'unknown';
+}
+
+export interface HostOptions {
+  readonly localAddresses?: readonly string[];
+  readonly externalInterfaces?: readonly string[];
+}
+
+/** The default external interface name used when none is given. */
+export const DEFAULT_EXTERNAL_INTERFACE = 'eth0';
+
+export function buildHostModel(family: Family, docker: DockerModel, options: HostOptions = {}): HostModel {
+  const bridges: HostBridge[] = docker.bridges.map((b) => ({ name: b.name, subnets: b.subnets }));
+  for (const name of docker.referencedBridges) {
+    if (!bridges.some((b) => b.name === name)) bridges.push({ name, subnets: [] });
+  }
+  const externalInterfaces = options.externalInterfaces && options.externalInterfaces.length > 0
+    ? [...options.externalInterfaces]
+    : [DEFAULT_EXTERNAL_INTERFACE];
+  const given = (options.localAddresses ?? []).filter((a) => (family === 'ipv6') === a.includes(':'));
+  const loopback = family === 'ipv4' ? '127.0.0.0/8' : '::1/128';
+  const local = AddressSet.fromCidrs(family, [loopback, ...given]);
+  const bridgeSets = bridges.map((b) => ({ name: b.name, set: AddressSet.fromCidrs(family, b.subnets.map((s) => `${s.address}/${s.prefixLength}`)) }));
+  const anyBridge = bridgeSets.reduce((acc, b) => acc.union(b.set), AddressSet.empty(family));
+  return {
+    family,
+    localAddresses: [loopback, ...given],
+    localAddressesKnown: given.length > 0,
+    externalInterfaces,
+    bridges,
+    route(destination: string): Route {
+      if (local.containsText(destination)) return { kind: 'local' };
+      for (const b of bridgeSets) if (b.set.containsText(destination)) return { kind: 'bridge', interface: b.name };
+      return { kind: 'external', interface: externalInterfaces[0] ?? DEFAULT_EXTERNAL_INTERFACE };
+    },
+    isLocal(address: string): boolean | 'unknown' {
+      if (local.containsText(address)) return true;
+      if (anyBridge.containsText(address)) return false;
+      return given.length > 0 ? false : 'unknown';
+    },
+  };
+}
