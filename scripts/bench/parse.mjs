@@ -1,0 +1,156 @@
+// Section "parse": parse() from dist/index.mjs on each generated ruleset, against
+// `iptables-restore --test` on the same file in the same run.
+//
+// Every parse runs in a fresh child process (`node -e`, importing the bundle): the time is
+// that of one cold parse() call, as the CLI does it, and the child's maxRSS belongs to that
+// one parse of that one file. The table shows the median, min and max over `runs` children
+// and the largest peak RSS among them. iptables-restore --test runs `runs` times per file
+// inside one scratch network namespace (scripts/lib/netns.mjs), also a fresh process each.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { writeBenchFiles } from '../gen/index.mjs';
+import { fmt, summarize, target } from './report.mjs';
+
+const PARSE_TARGET_RATIO = 0.4; // 170k parse ≤ 0.4 × iptables-restore --test
+const LINEARITY_LIMIT = 3.8; // 170k time / 50k time (3.4 would be exactly linear)
+const PEAK_RSS_LIMIT_MB = 400; // decimal MB, like the sizes
+
+// Runs in the child as an ES module: argv = [node, bundleUrl, file].
+const CHILD = `
+import { readFileSync } from 'node:fs';
+const [bundleUrl, file] = process.argv.slice(1);
+const { parse } = await import(bundleUrl);
+const text = readFileSync(file, 'utf8');
+const rssBeforeParse = process.resourceUsage().maxRSS * 1024;
+const started = performance.now();
+const result = parse(text, { file });
+const ms = performance.now() - started;
+const peakRss = process.resourceUsage().maxRSS * 1024;
+let rules = 0;
+for (const ruleset of result.rulesets) for (const table of ruleset.tables) for (const chain of table.chains) rules += chain.rules.length;
+process.stdout.write(JSON.stringify({ ms, rules, errors: result.errors.length, firstError: result.errors[0]?.message, rssBeforeParse, peakRss }));
+`;
+
+function parseInChild(bundle, file) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD, pathToFileURL(bundle).href, file], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => { stdout += chunk; });
+    child.stderr.on('data', (chunk) => { stderr += chunk; });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code === 0) resolve(JSON.parse(stdout));
+      else reject(new Error(`parse child for ${file} exited with ${code}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`));
+    });
+  });
+}
+
+/** Medians of iptables-restore --test per file, or { skipped: reason }. */
+async function restoreTimes(files, { runs, backend, log }) {
+  let netns;
+  try {
+    netns = await import('../lib/netns.mjs');
+  } catch (error) {
+    return { skipped: `scripts/lib/netns.mjs not loadable (${error.message})` };
+  }
+  const available = netns.netnsAvailable();
+  if (!available.ok) return { skipped: available.reason };
+  return netns.withScratchNamespace(async (ns) => {
+    const byFile = {};
+    for (const file of files) {
+      const text = readFileSync(file.path, 'utf8');
+      const times = [];
+      let failure;
+      for (let i = 0; i < runs && !failure; i++) {
+        const result = await netns.restoreTest(ns, text, { family: 'ipv4', backend, timeoutMs: 600_000 });
+        if (result.ok) times.push(result.ms);
+        else failure = result.stderr.trim().split('\n')[0];
+      }
+      byFile[file.name] = failure ? { failure } : summarize(times);
+      log(`  iptables-restore --test ${file.name}: ${failure ? `FAILED: ${failure}` : fmt.ms(byFile[file.name].median)}`);
+    }
+    return { byFile };
+  });
+}
+
+export const parseSection = {
+  name: 'parse',
+  title: `Parse: parse() vs iptables-restore --test`,
+  async run({ bundle, cacheDir, runs, backend, restore, log }) {
+    const files = writeBenchFiles(cacheDir, { log: (line) => log(`  ${line}`) });
+    const rows = [];
+    for (const file of files) {
+      const children = [];
+      for (let i = 0; i < runs; i++) children.push(await parseInChild(bundle, file.path));
+      const time = summarize(children.map((child) => child.ms));
+      const child = children[0];
+      const peakRss = Math.max(...children.map((run) => run.peakRss));
+      log(`  parse ${file.name}: median ${fmt.ms(time.median)}, peak RSS ${fmt.mb(peakRss)}`);
+      rows.push({
+        file: file.name,
+        bytes: file.bytes,
+        rules: file.rules,
+        parsedRules: child.rules,
+        errors: child.errors,
+        firstError: child.firstError,
+        parseMs: time.median,
+        parseMinMs: time.min,
+        parseMaxMs: time.max,
+        mbPerS: file.bytes / 1e6 / (time.median / 1000),
+        peakRss,
+        rssBeforeParse: Math.max(...children.map((run) => run.rssBeforeParse)),
+      });
+    }
+
+    const restoreResult = restore ? await restoreTimes(files, { runs, backend, log }) : { skipped: 'disabled with --no-restore' };
+    for (const row of rows) {
+      const measured = restoreResult.byFile?.[row.file];
+      row.restoreMs = measured?.median ?? null;
+      row.restoreFailure = measured?.failure;
+      row.ratio = row.restoreMs ? row.parseMs / row.restoreMs : null;
+    }
+
+    const byName = Object.fromEntries(rows.map((row) => [row.file, row]));
+    const big = byName['kube-170k.txt'];
+    const medium = byName['kube-50k.txt'];
+    const linearity = big && medium ? big.parseMs / medium.parseMs : null;
+    const restoreReason = restoreResult.skipped ?? big?.restoreFailure;
+    const notes = [];
+    if (restoreResult.skipped) notes.push(`iptables-restore --test not measured: ${restoreResult.skipped}`);
+    for (const row of rows) {
+      if (row.errors > 0) notes.push(`${row.file}: parse() reported ${row.errors} errors (first: ${row.firstError})`);
+      if (row.parsedRules !== row.rules) notes.push(`${row.file}: parse() returned ${row.parsedRules} rules, the file has ${row.rules}`);
+      if (row.restoreFailure) notes.push(`${row.file}: iptables-restore --test failed: ${row.restoreFailure}`);
+    }
+    notes.push(`linearity (kube-170k / kube-50k parse time): ${fmt.ratio(linearity)}; rules ratio ${fmt.ratio(big && medium ? big.rules / medium.rules : null)}`);
+    notes.push(`${runs} runs per file, each a fresh process: parse() timed inside the child (no start-up, no file read), peak RSS = largest child maxRSS; iptables-restore --test (${backend}) timed from spawn to exit`);
+
+    return {
+      columns: [
+        { key: 'file', label: 'file' },
+        { key: 'bytes', label: 'size', format: fmt.mb },
+        { key: 'rules', label: 'rules', format: fmt.int },
+        { key: 'parseMs', label: 'parse (median)', format: fmt.ms },
+        { key: 'parseMinMs', label: 'min', format: fmt.ms },
+        { key: 'parseMaxMs', label: 'max', format: fmt.ms },
+        { key: 'mbPerS', label: 'MB/s', format: (value) => (value == null ? '–' : value.toFixed(1)) },
+        { key: 'peakRss', label: 'peak RSS', format: fmt.mb },
+        { key: 'restoreMs', label: 'restore --test', format: fmt.ms },
+        { key: 'ratio', label: 'parse/restore', format: fmt.ratio },
+        { key: 'errors', label: 'errors', format: fmt.int },
+      ],
+      rows,
+      notes,
+      summary: { linearity },
+      targets: [
+        target('kube-170k parse / iptables-restore --test', big?.ratio ?? null, PARSE_TARGET_RATIO, { unit: '×', reason: restoreReason ?? 'kube-170k missing' }),
+        target('linearity: kube-170k / kube-50k parse time', linearity, LINEARITY_LIMIT, { unit: '×', reason: 'kube-170k or kube-50k missing' }),
+        target('peak RSS of a parse child (largest over files)', rows.length ? Math.max(...rows.map((row) => row.peakRss)) / 1e6 : null, PEAK_RSS_LIMIT_MB, { unit: 'MB' }),
+      ],
+    };
+  },
+};
