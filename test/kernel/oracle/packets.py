@@ -13,7 +13,8 @@ import struct
 PROTO_NUM = {"tcp": 6, "udp": 17, "icmp": 1}
 ICMP6 = 58
 TCP_FLAG_BITS = {"F": 0x01, "S": 0x02, "R": 0x04, "P": 0x08, "A": 0x10, "U": 0x20, "E": 0x40, "C": 0x80}
-UDP_TAG = b"dfoprobe"
+UDP_TAG = b"dfoprobe"   # payload of a UDP probe: tag + pid
+REPLY_TAG = b"dforeply"  # what the oracle's UDP listeners put in its place in their answer
 
 
 def family_of(addr):
@@ -159,8 +160,8 @@ def is_probe(p, pk):
     if p["proto"] == "tcp":
         return pk.get("seq") == p["seq"] and pk.get("flags") == p["flagbits"]
     if p["proto"] == "udp":
-        pl = pk.get("payload")
-        return pl is None or pl[:len(UDP_TAG)] == UDP_TAG[:len(pl)]
+        # our listeners answer with REPLY_TAG, and the kernel's own datagrams carry neither
+        return pk.get("payload") == UDP_TAG + struct.pack("!H", p["pid"])
     return is_echo_request(pk) and pk.get("echo_id") == p["pid"]
 
 

@@ -216,6 +216,8 @@ class Prober:
                 r["reply"] = f'{"icmp" if pkt["fam"] == 4 else "icmp6"}-{pkt["type"]}-{pkt["code"]}'
 
         def drain(ready=None):
+            # listeners first: their answers are then on the taps by the time we read those
+            answered = topo.serve_listeners(ready if ready is not None else [s for _, _, s in topo.listen_socks])
             for node, s in taps:
                 if ready is not None and s not in ready:
                     continue
@@ -239,13 +241,13 @@ class Prober:
                     p = answer(node, pkt)
                     if p is not None:
                         classify_reply(p, pkt)
-            topo.serve_listeners(ready if ready is not None else [s for _, _, s in topo.listen_socks])
             while to_reset:  # answer SYN-ACKs with a RST: no half-open connections left behind
                 p, ack = to_reset.pop()
                 try:
                     self._sender(p["node"], p["fam"]).sendto(pk_.rst_for(p, ack), (p["dst"], 0))
                 except OSError:
                     pass
+            return answered
 
         senders = [self._sender(p["node"], p["fam"]) for p in ps]
         t_send = time.perf_counter()
@@ -262,6 +264,10 @@ class Prober:
         fds = [s for _, s in taps] + [s for _, _, s in topo.listen_socks]
         while (left := deadline - time.perf_counter()) > 0:
             drain(wait_readable(fds, left))
+        for _ in range(10):  # a listener that answered at the last moment: let its answer arrive
+            if not drain():
+                break
+            wait_readable(fds, 0.005)
         drain()
         t_wait = time.perf_counter()
         traces, local = tr_.probe_traces(by_pid, index, self.nft.take(), self.nflog.take() if self.nflog else None,

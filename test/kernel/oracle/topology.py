@@ -36,6 +36,7 @@ import time
 
 import nsutil
 from nsutil import run, socket_in, sysctl
+from packets import REPLY_TAG, UDP_TAG
 
 IP_PKTINFO = 8
 IFNAMSIZ = 15
@@ -354,7 +355,8 @@ class Topology:
                     self.listen_socks.append((n, "udp", s))
 
     def serve_listeners(self, ready):
-        """Accept+close TCP, echo UDP from the address it was sent to."""
+        """Accept+close TCP, echo UDP from the address it was sent to. -> number answered."""
+        n = 0
         for _, kind, s in self.listen_socks:
             if s not in ready:
                 continue
@@ -366,6 +368,8 @@ class Topology:
                 else:
                     while True:
                         data, anc, _, addr = s.recvmsg(4096, 256)
+                        if data.startswith(UDP_TAG):  # so that the answer never looks like the probe
+                            data = REPLY_TAG + data[len(UDP_TAG):]
                         out = []
                         for lvl, typ, val in anc:
                             if lvl == socket.IPPROTO_IP and typ == IP_PKTINFO:
@@ -373,6 +377,7 @@ class Topology:
                                 out = [(socket.IPPROTO_IP, IP_PKTINFO, struct.pack("=I4s4s", 0, dst, b"\0" * 4))]
                             elif lvl == socket.IPPROTO_IPV6 and typ == socket.IPV6_PKTINFO:
                                 out = [(socket.IPPROTO_IPV6, socket.IPV6_PKTINFO, val[:16] + b"\0\0\0\0")]
+                        n += 1
                         try:
                             s.sendmsg([data], out, 0, addr)
                         except OSError:
@@ -381,6 +386,7 @@ class Topology:
                 pass
             except OSError:
                 pass
+        return n
 
     # ------------------------------------------------------------ teardown
     def down(self):
