@@ -61,7 +61,7 @@ export const startupSection = {
         { key: 'overMs', label: 'over node -e 1', format: fmt.ms },
       ],
       rows: [
-        { command: 'node -e 1', medianMs: nodeTime.median, minMs: nodeTime.min, maxMs: nodeTime.max, overMs: 0 },
+        { command: 'node -e 1', medianMs: nodeTime.median, minMs: nodeTime.min, maxMs: nodeTime.max, overMs: null },
         { command: `node dist/cli.mjs docker-20.txt`, medianMs: cliTime.median, minMs: cliTime.min, maxMs: cliTime.max, overMs: cliTime.median - nodeTime.median },
       ],
       notes,
