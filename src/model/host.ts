@@ -6,7 +6,7 @@
 
 import type { Family } from '../../grammar/ast.ts';
 import type { DockerModel, Subnet } from './docker-types.ts';
-import { AddressSet } from './addrset.ts';
+import { AddressSet, bigintToAddress } from './addrset.ts';
 
 export interface HostBridge {
   readonly name: string;
@@ -20,14 +20,14 @@ export type Route =
 
 export interface HostModel {
   readonly family: Family;
-  /** The host's own addresses (given with --local-addr, plus bridge gateways and loopback). */
+  /** The host's own addresses known for sure: loopback, those given with --local-addr, bridge gateways. */
   readonly localAddresses: readonly string[];
-  /** Whether local addresses were given by the user (else: any non-bridge address may be local). */
+  /** Whether local addresses were given by the user (else every non-bridge unicast address counts as local). */
   readonly localAddressesKnown: boolean;
   readonly externalInterfaces: readonly string[];
   readonly bridges: readonly HostBridge[];
   route(destination: string): Route;
-  isLocal(address: string): boolean | 'unknown';
+  isLocal(address: string): boolean;
 }
 
 export interface HostOptions {
@@ -48,24 +48,36 @@ export function buildHostModel(family: Family, docker: DockerModel, options: Hos
     : [DEFAULT_EXTERNAL_INTERFACE];
   const given = (options.localAddresses ?? []).filter((a) => (family === 'ipv6') === a.includes(':'));
   const loopback = family === 'ipv4' ? '127.0.0.0/8' : '::1/128';
-  const local = AddressSet.fromCidrs(family, [loopback, ...given]);
+  // Docker gives each bridge the first address of its subnet: the host's own address there.
+  const gateways = bridges.flatMap((b) => b.subnets.map((s) => gatewayOf(family, s)));
+  const local = AddressSet.fromCidrs(family, [loopback, ...given, ...gateways]);
   const bridgeSets = bridges.map((b) => ({ name: b.name, set: AddressSet.fromCidrs(family, b.subnets.map((s) => `${s.address}/${s.prefixLength}`)) }));
   const anyBridge = bridgeSets.reduce((acc, b) => acc.union(b.set), AddressSet.empty(family));
+  const multicast = AddressSet.fromCidrs(family, family === 'ipv4' ? ['224.0.0.0/4', '255.255.255.255/32'] : ['ff00::/8']);
   return {
     family,
-    localAddresses: [loopback, ...given],
+    localAddresses: [loopback, ...given, ...gateways],
     localAddressesKnown: given.length > 0,
     externalInterfaces,
     bridges,
     route(destination: string): Route {
       if (local.containsText(destination)) return { kind: 'local' };
       for (const b of bridgeSets) if (b.set.containsText(destination)) return { kind: 'bridge', interface: b.name };
+      // Without --local-addr every other unicast address is taken to be the host's own:
+      // the usual question is about traffic to the host, and a dump holds no routes.
+      if (given.length === 0 && !multicast.containsText(destination)) return { kind: 'local' };
       return { kind: 'external', interface: externalInterfaces[0] ?? DEFAULT_EXTERNAL_INTERFACE };
     },
-    isLocal(address: string): boolean | 'unknown' {
+    isLocal(address: string): boolean {
       if (local.containsText(address)) return true;
-      if (anyBridge.containsText(address)) return false;
-      return given.length > 0 ? false : 'unknown';
+      if (anyBridge.containsText(address) || multicast.containsText(address)) return false;
+      return given.length === 0;
     },
   };
+}
+
+function gatewayOf(family: Family, subnet: Subnet): string {
+  const base = AddressSet.cidr(family, subnet.address, subnet.prefixLength).sample() ?? 0n;
+  const bits = family === 'ipv4' ? 32 : 128;
+  return `${bigintToAddress(family, base + (subnet.prefixLength < bits ? 1n : 0n))}/${bits}`;
 }

@@ -1,0 +1,233 @@
+// Who can open a new connection to what.
+//
+// The source address space is split lazily into classes along exactly the
+// boundaries the walk actually tests: a class's representative is walked,
+// every source-dependent predicate it meets reports the address set it
+// tested, and a class that straddles one of those sets is split and its
+// halves walked again. When no class straddles anything, every member of a
+// class takes the representative's path, so the answer is exact for the
+// modelled matches, with one walk per class instead of one per address.
+
+import type { Family, Rule } from '../../grammar/ast.ts';
+import { AddressSet } from '../model/addrset.ts';
+import type { RulesetSimulator } from './index.ts';
+import { toSimPacket } from './index.ts';
+import { walk } from './traverse.ts';
+import type { ExposureEntry, L4Protocol, ReachableFrom, RulesetExposure, Trace } from './types.ts';
+
+/** Guard against pathological rulesets: past this many classes per question, the answer is marked partial. */
+const MAX_CLASSES = 4096;
+
+/** The interface name that stands for "any other interface". */
+export const OTHER_INTERFACE = '*';
+const OTHER_INTERFACE_NAME = 'dfw-other0';
+
+interface ClassResult {
+  readonly sources: AddressSet;
+  readonly accepted: boolean;
+  readonly reason: string;
+  readonly decidedBy?: Rule;
+}
+
+export interface Question {
+  readonly proto: L4Protocol;
+  readonly dst: string;
+  readonly dport?: number;
+  readonly inInterface: string;
+  /** Counts as reached: the packet arrives where this predicate says. */
+  readonly reached: (trace: Pick<Trace, 'verdict' | 'reaches'>) => boolean;
+}
+
+export function reachableSources(sim: RulesetSimulator, question: Question): { classes: ClassResult[]; partial: boolean } {
+  const family = sim.host.family;
+  const results: ClassResult[] = [];
+  const queue: AddressSet[] = [AddressSet.all(family)];
+  let partial = false;
+  let walks = 0;
+  while (queue.length > 0) {
+    const cls = queue.pop()!;
+    const sample = cls.sample();
+    if (sample === undefined) continue;
+    const src = formatSample(family, sample);
+    const packet = toSimPacket({
+      family, proto: question.proto, src, dst: question.dst, dport: question.dport, sport: 40000,
+      inInterface: question.inInterface === OTHER_INTERFACE ? OTHER_INTERFACE_NAME : question.inInterface, state: 'NEW',
+    }, sim.host);
+    const sourceSets: AddressSet[] = [];
+    const result = walk(packet, { compiled: sim.compiled, host: sim.host, facts: sim.facts, sourceSets });
+    walks++;
+    let split = false;
+    if (walks < MAX_CLASSES) {
+      for (const set of sourceSets) {
+        const inside = cls.intersect(set);
+        if (inside.isEmpty()) continue;
+        const outside = cls.subtract(set);
+        if (outside.isEmpty()) continue;
+        queue.push(inside, outside);
+        split = true;
+        break;
+      }
+    } else {
+      partial = true;
+    }
+    if (split) continue;
+    const trace = { verdict: result.verdict, reaches: result.primary.reaches };
+    results.push({ sources: cls, accepted: question.reached(trace), reason: result.primary.reason, decidedBy: result.primary.decidedBy });
+  }
+  return { classes: results, partial };
+}
+
+function formatSample(family: Family, value: bigint): string {
+  return AddressSet.range(family, value, value).toCidrs()[0]!.split('/')[0]!;
+}
+
+/** External interfaces to ask about: the configured ones, or those the ruleset names plus "any other". */
+export function candidateInterfaces(sim: RulesetSimulator, configured: readonly string[] | undefined): string[] {
+  if (configured && configured.length > 0) return [...configured];
+  const bridges = new Set([...sim.docker.bridges.map((b) => b.name), ...sim.docker.referencedBridges]);
+  const names = new Set<string>();
+  for (const table of sim.compiled.ruleset.tables) {
+    for (const chain of table.chains) {
+      for (const rule of chain.rules) {
+        const i = rule.inInterface;
+        if (!i || i.wildcard || i.name === 'lo' || bridges.has(i.name) || i.name.startsWith('br-') || i.name.startsWith('docker') || i.name.startsWith('veth')) continue;
+        names.add(i.name);
+      }
+    }
+  }
+  return [...[...names].sort(), OTHER_INTERFACE];
+}
+
+/** An address that stands for "one of the host's addresses" when none was given. */
+export function representativeLocalAddress(sim: RulesetSimulator): string {
+  const family = sim.host.family;
+  const given = sim.host.localAddresses.find((a) => !a.startsWith('127.') && a !== '::1/128' && !a.startsWith('127.0.0.0'));
+  if (sim.host.localAddressesKnown && given) return given.split('/')[0]!;
+  const mentioned: AddressSet[] = [];
+  for (const table of sim.compiled.ruleset.tables) {
+    for (const chain of table.chains) {
+      for (const rule of chain.rules) {
+        if (rule.destination && !rule.destination.negated) mentioned.push(AddressSet.fromMatch(family, rule.destination));
+      }
+    }
+  }
+  const candidates = family === 'ipv4'
+    ? ['203.0.113.10', '198.18.0.10', '100.64.0.10', '192.0.2.200']
+    : ['2001:db8:ffff::10', '2001:db8:fffe::10', 'fd00:ffff::10'];
+  const bridgeSubnets = sim.docker.bridges.flatMap((b) => b.subnets.map((s) => `${s.address}/${s.prefixLength}`));
+  const bridges = AddressSet.fromCidrs(family, bridgeSubnets);
+  return candidates.find((c) => !bridges.containsText(c) && !mentioned.some((m) => m.containsText(c))) ?? candidates[0]!;
+}
+
+function describeBlock(classes: readonly ClassResult[]): string | undefined {
+  const blocked = classes.filter((c) => !c.accepted);
+  if (blocked.length === 0) return undefined;
+  const reasons = [...new Set(blocked.map((c) => c.reason))];
+  return reasons.slice(0, 3).join('; ') + (reasons.length > 3 ? '; …' : '');
+}
+
+function reachableFrom(sim: RulesetSimulator, interfaces: readonly string[], base: Omit<Question, 'inInterface'>): { reachable: ReachableFrom[]; blockedBy?: string } {
+  const reachable: ReachableFrom[] = [];
+  const allClasses: ClassResult[] = [];
+  for (const inInterface of interfaces) {
+    const { classes } = reachableSources(sim, { ...base, inInterface });
+    allClasses.push(...classes);
+    const accepted = classes.filter((c) => c.accepted).reduce((acc, c) => acc.union(c.sources), AddressSet.empty(sim.host.family));
+    if (!accepted.isEmpty()) reachable.push({ interface: inInterface, sources: accepted.toCidrs() });
+  }
+  return { reachable, blockedBy: describeBlock(allClasses) };
+}
+
+const PORT_PROTOCOLS: readonly L4Protocol[] = ['tcp', 'udp'];
+
+export function computeExposure(sim: RulesetSimulator, configuredInterfaces?: readonly string[]): RulesetExposure {
+  const family = sim.host.family;
+  const interfaces = candidateInterfaces(sim, configuredInterfaces ?? (sim.host.externalInterfaces.length > 0 && sim.host.externalInterfaces[0] !== 'eth0' ? sim.host.externalInterfaces : undefined));
+  const localAddress = representativeLocalAddress(sim);
+  const anyAddress = family === 'ipv4' ? '0.0.0.0' : '::';
+
+  const published: ExposureEntry[] = [];
+  for (const p of sim.docker.published) {
+    if (!p.dnatRule) continue;
+    const dst = p.hostAddress ?? localAddress;
+    const { reachable, blockedBy } = reachableFrom(sim, interfaces, {
+      proto: p.proto as L4Protocol, dst, dport: p.hostPort,
+      reached: (t) => t.verdict === 'accept' && (t.reaches.kind === 'container' || t.reaches.kind === 'host'),
+    });
+    published.push({
+      proto: p.proto, hostAddress: p.hostAddress ?? anyAddress, hostPort: p.hostPort,
+      container: { address: p.container.address, port: p.container.port }, bridge: p.bridge,
+      reachableFrom: reachable, blockedBy,
+    });
+  }
+
+  const direct: ExposureEntry[] = [];
+  const containers = new Map<string, string>();
+  for (const c of sim.docker.containers) containers.set(c.address, c.bridge);
+  for (const p of sim.docker.published) if (!containers.has(p.container.address)) containers.set(p.container.address, p.bridge);
+  for (const [address, bridge] of [...containers].sort()) {
+    const ports = new Set<string>();
+    for (const p of sim.docker.published) if (p.container.address === address) ports.add(`${p.proto}/${p.container.port}`);
+    ports.add(`tcp/${unusedPort(sim)}`);
+    for (const key of [...ports].sort()) {
+      const [proto, portText] = key.split('/') as [L4Protocol, string];
+      const port = Number(portText);
+      const { reachable, blockedBy } = reachableFrom(sim, interfaces, {
+        proto, dst: address, dport: port,
+        reached: (t) => t.verdict === 'accept' && t.reaches.kind === 'container',
+      });
+      if (reachable.length === 0) continue;
+      direct.push({ proto, hostAddress: address, hostPort: port, container: { address, port }, bridge, reachableFrom: reachable, blockedBy });
+    }
+  }
+
+  const host: ExposureEntry[] = [];
+  const publishedPorts = new Set(sim.docker.published.map((p) => `${p.proto}/${p.hostPort}`));
+  for (const proto of PORT_PROTOCOLS) {
+    for (const port of [...candidateHostPorts(sim, proto), unusedPort(sim)]) {
+      if (publishedPorts.has(`${proto}/${port}`)) continue;
+      const { reachable, blockedBy } = reachableFrom(sim, interfaces, {
+        proto, dst: localAddress, dport: port,
+        reached: (t) => t.verdict === 'accept' && t.reaches.kind === 'host',
+      });
+      if (reachable.length === 0) continue;
+      host.push({ proto, hostAddress: sim.host.localAddressesKnown ? localAddress : anyAddress, hostPort: port, reachableFrom: reachable, blockedBy });
+    }
+  }
+  host.sort((a, b) => a.proto.localeCompare(b.proto) || a.hostPort - b.hostPort);
+  return { family, published, direct, host };
+}
+
+/** Ports INPUT-side rules mention (range starts), so each distinct port rule is asked about once. */
+function candidateHostPorts(sim: RulesetSimulator, proto: L4Protocol): number[] {
+  const ports = new Set<number>();
+  const filter = sim.compiled.tables.get('filter');
+  if (!filter) return [];
+  for (const chain of filter.values()) {
+    if (chain.name === 'FORWARD' || chain.name === 'OUTPUT') continue;
+    for (const { rule } of chain.rules) {
+      if (rule.protocol && rule.protocol.name !== proto) continue;
+      for (const m of rule.matches) {
+        if ((m.kind === 'tcp' || m.kind === 'udp') && m.kind === proto && m.dport && !m.dport.negated) for (const r of m.dport.ranges) ports.add(r.from);
+        if (m.kind === 'multiport' && m.dports && !m.dports.negated) for (const r of m.dports.ranges) ports.add(r.from);
+      }
+    }
+  }
+  return [...ports].sort((a, b) => a - b);
+}
+
+/** A port no rule mentions: stands for "any other port". */
+function unusedPort(sim: RulesetSimulator): number {
+  const used = new Set<number>();
+  for (const table of sim.compiled.ruleset.tables) {
+    for (const chain of table.chains) {
+      for (const rule of chain.rules) {
+        for (const m of rule.matches) {
+          if ((m.kind === 'tcp' || m.kind === 'udp') && m.dport) for (const r of m.dport.ranges) { used.add(r.from); used.add(r.to); }
+        }
+      }
+    }
+  }
+  for (const candidate of [65001, 64999, 61234, 50505, 33333]) if (!used.has(candidate)) return candidate;
+  return 65001;
+}

@@ -1,0 +1,422 @@
+// Walks one packet through netfilter in the kernel's order.
+//
+// Arriving packets: raw PREROUTING → conntrack → mangle PREROUTING → nat
+// PREROUTING (first packet of a connection only) → routing → either INPUT
+// (mangle, filter, security, nat) or FORWARD (mangle, filter, security) then
+// POSTROUTING (mangle, nat). Packets the host sends: raw, mangle, nat, filter,
+// security OUTPUT → routing → POSTROUTING; a local destination then comes
+// back in through PREROUTING/INPUT on lo, as the kernel loops it.
+//
+// Unknown matches fork the walk: every combination that changes the outcome
+// is explored (up to a bound), and the verdict is unknown when they disagree.
+
+import type { Family, Rule, Ruleset, TableName } from '../../grammar/ast.ts';
+import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from '../../grammar/address.ts';
+import type { HostModel } from '../model/host.ts';
+import {
+  compileRule, evaluateRule, MATCH, NO, UNKNOWN, type CompiledRule, type EvalContext, type HostFacts, type SimPacket, type Tri,
+} from './compile.ts';
+import type { Hook, Reach, StepAction, Trace, TraceStep, Verdict } from './types.ts';
+
+interface CompiledChain {
+  readonly name: string;
+  readonly builtin: boolean;
+  readonly policy: 'ACCEPT' | 'DROP';
+  readonly policyLine: number;
+  readonly rules: readonly CompiledRule[];
+}
+
+export interface CompiledRuleset {
+  readonly ruleset: Ruleset;
+  readonly family: Family;
+  readonly tables: ReadonlyMap<TableName, ReadonlyMap<string, CompiledChain>>;
+}
+
+export function compileRuleset(ruleset: Ruleset): CompiledRuleset {
+  const tables = new Map<TableName, Map<string, CompiledChain>>();
+  for (const table of ruleset.tables) {
+    const chains = new Map<string, CompiledChain>();
+    for (const chain of table.chains) {
+      chains.set(chain.name, {
+        name: chain.name,
+        builtin: chain.builtin,
+        policy: chain.policy ?? 'ACCEPT',
+        policyLine: chain.span?.line ?? 0,
+        rules: chain.rules.map((r) => compileRule(ruleset.family, r)),
+      });
+    }
+    tables.set(table.name, chains);
+  }
+  return { ruleset, family: ruleset.family, tables };
+}
+
+/** Hooks in the kernel's table order. */
+const TABLES_AT: Readonly<Record<Hook, readonly TableName[]>> = {
+  PREROUTING: ['raw', 'mangle', 'nat'],
+  INPUT: ['mangle', 'filter', 'security', 'nat'],
+  FORWARD: ['mangle', 'filter', 'security'],
+  OUTPUT: ['raw', 'mangle', 'nat', 'filter', 'security'],
+  POSTROUTING: ['mangle', 'nat'],
+};
+
+type ChainOutcome =
+  | { readonly kind: 'accept' }
+  | { readonly kind: 'drop' }
+  | { readonly kind: 'reject' }
+  | { readonly kind: 'queue' };
+
+const MAX_BRANCHES = 64;
+const MAX_DEPTH = 256;
+
+export class BranchLimit extends Error {}
+
+/** Replays unknown-match decisions: each run follows the decisions given and records new ones. */
+class Decisions {
+  readonly taken: boolean[] = [];
+  position = 0;
+  constructor(readonly prefix: readonly boolean[]) {}
+  next(): boolean {
+    const choice = this.position < this.prefix.length ? this.prefix[this.position]! : false;
+    this.taken.push(choice);
+    this.position++;
+    return choice;
+  }
+}
+
+export interface WalkResult {
+  readonly verdict: Exclude<Verdict, 'unknown'>;
+  readonly reaches: Reach;
+  readonly steps: TraceStep[];
+  readonly uncertain: { line: number; reason: string }[];
+  readonly final: SimPacket;
+  readonly decidedBy?: Rule;
+  readonly reason: string;
+  readonly loop: boolean;
+}
+
+export function formatPacket(p: SimPacket): string {
+  const proto = p.proto === 6 ? 'tcp' : p.proto === 17 ? 'udp' : p.proto === 132 ? 'sctp' : p.proto === 1 ? 'icmp' : p.proto === 58 ? 'icmpv6' : `proto ${p.proto}`;
+  const host = (a: string) => (p.family === 'ipv6' ? `[${a}]` : a);
+  const ports = p.proto === 6 || p.proto === 17 || p.proto === 132;
+  return ports ? `${proto} ${host(p.src)}:${p.sport} → ${host(p.dst)}:${p.dport}` : `${proto} ${p.src} → ${p.dst}`;
+}
+
+export function addressValue(family: Family, text: string): number | bigint {
+  return family === 'ipv4' ? (parseIPv4(text) ?? 0) : (parseIPv6(text) ?? 0n);
+}
+
+function withDestination(p: SimPacket, dst: string, dport: number | undefined): SimPacket {
+  return { ...p, dst, dstValue: addressValue(p.family, dst), dport: dport ?? p.dport, dnatted: true };
+}
+
+function withSource(p: SimPacket, src: string, sport: number | undefined): SimPacket {
+  return { ...p, src, srcValue: addressValue(p.family, src), sport: sport ?? p.sport, snatted: true };
+}
+
+export interface WalkOptions {
+  readonly compiled: CompiledRuleset;
+  readonly host: HostModel;
+  readonly facts: HostFacts;
+  /** Collect source sets (exposure refinement). */
+  readonly sourceSets?: import('../model/addrset.ts').AddressSet[];
+}
+
+/** One deterministic walk under a given sequence of decisions for unknown matches. */
+function walkOnce(start: SimPacket, options: WalkOptions, decisions: Decisions): WalkResult {
+  const { compiled, host } = options;
+  const ctx: EvalContext = { facts: options.facts, sourceSets: options.sourceSets };
+  const steps: TraceStep[] = [];
+  const uncertain: { line: number; reason: string }[] = [];
+  let packet = start;
+  let decidedBy: Rule | undefined;
+  let loop = false;
+  const file = compiled.ruleset.file;
+
+  const runChain = (hook: Hook, table: TableName, chains: ReadonlyMap<string, CompiledChain>, entry: CompiledChain): ChainOutcome | undefined => {
+    // An explicit stack of (chain, next rule index); goto replaces the top frame.
+    const stack: { chain: CompiledChain; index: number }[] = [{ chain: entry, index: 0 }];
+    const onStack = new Set<string>([entry.name]);
+    while (stack.length > 0) {
+      const frame = stack[stack.length - 1]!;
+      const { chain } = frame;
+      if (frame.index >= chain.rules.length) {
+        if (chain.builtin) {
+          steps.push({ hook, table, chain: chain.name, position: 0, line: chain.policyLine, file, rule: `policy ${chain.policy}`, matched: true, action: chain.policy === 'ACCEPT' ? 'policy-accept' : 'policy-drop' });
+          if (chain.policy === 'DROP') decidedBy = undefined;
+          return chain.policy === 'ACCEPT' ? { kind: 'accept' } : { kind: 'drop' };
+        }
+        onStack.delete(chain.name);
+        stack.pop();
+        continue;
+      }
+      const position = frame.index + 1;
+      const compiledRule = chain.rules[frame.index]!;
+      frame.index++;
+      const rule = compiledRule.rule;
+      let result: Tri = evaluateRule(compiledRule, packet, ctx);
+      if (result === NO) continue;
+      const target = rule.target;
+      const consequential = target !== undefined && target.kind !== 'LOG' && target.kind !== 'NFLOG' && target.kind !== 'TRACE';
+      if (result === UNKNOWN) {
+        uncertain.push({ line: rule.span.line, reason: compiledRule.unknownReasons[0] ?? 'a match cannot be decided statically' });
+        if (consequential) {
+          result = decisions.next() ? MATCH : NO;
+          if (result === NO) {
+            steps.push(step(hook, table, chain.name, position, rule, 'unknown', 'continue'));
+            continue;
+          }
+        }
+      }
+      const matched: boolean | 'unknown' = result === UNKNOWN ? 'unknown' : true;
+      if (!target) { steps.push(step(hook, table, chain.name, position, rule, matched, 'continue')); continue; }
+      switch (target.kind) {
+        case 'verdict':
+          if (target.name === 'RETURN') {
+            steps.push(step(hook, table, chain.name, position, rule, matched, 'return'));
+            if (chain.builtin && stack.length === 1) {
+              steps.push({ hook, table, chain: chain.name, position: 0, line: chain.policyLine, file, rule: `policy ${chain.policy}`, matched: true, action: chain.policy === 'ACCEPT' ? 'policy-accept' : 'policy-drop' });
+              return chain.policy === 'ACCEPT' ? { kind: 'accept' } : { kind: 'drop' };
+            }
+            onStack.delete(chain.name);
+            stack.pop();
+            continue;
+          }
+          steps.push(step(hook, table, chain.name, position, rule, matched, target.name === 'ACCEPT' ? 'accept' : target.name === 'DROP' ? 'drop' : 'queue'));
+          decidedBy = rule;
+          return target.name === 'ACCEPT' ? { kind: 'accept' } : target.name === 'DROP' ? { kind: 'drop' } : { kind: 'queue' };
+        case 'REJECT':
+          steps.push(step(hook, table, chain.name, position, rule, matched, 'reject'));
+          decidedBy = rule;
+          return { kind: 'reject' };
+        case 'chain': {
+          const next = chains.get(target.chain);
+          steps.push(step(hook, table, chain.name, position, rule, matched, target.goto ? 'goto' : 'jump'));
+          if (!next) continue;
+          if (onStack.has(next.name) || stack.length > MAX_DEPTH) {
+            loop = true;
+            uncertain.push({ line: rule.span.line, reason: `jump loop through chain ${next.name}: the kernel refuses such a ruleset` });
+            return { kind: 'drop' };
+          }
+          if (target.goto) {
+            onStack.delete(chain.name);
+            stack[stack.length - 1] = { chain: next, index: 0 };
+          } else {
+            stack.push({ chain: next, index: 0 });
+          }
+          onStack.add(next.name);
+          continue;
+        }
+        case 'DNAT': case 'REDIRECT': {
+          if (table !== 'nat') { steps.push(step(hook, table, chain.name, position, rule, matched, 'continue')); continue; }
+          let dst = packet.dst;
+          let dport: number | undefined;
+          if (target.kind === 'DNAT') {
+            const range = target.to[0];
+            if (range?.addressFrom) dst = range.addressFrom;
+            dport = range?.portFrom;
+          } else {
+            // REDIRECT: to the primary address of the incoming interface (loopback for local packets).
+            dst = packet.fromHost ? (packet.family === 'ipv4' ? '127.0.0.1' : '::1') : packet.dst;
+            dport = target.toPorts?.from;
+          }
+          packet = withDestination(packet, dst, dport);
+          steps.push({ ...step(hook, table, chain.name, position, rule, matched, target.kind === 'DNAT' ? 'dnat' : 'redirect'), rewrite: formatPacket(packet) });
+          return { kind: 'accept' };
+        }
+        case 'SNAT': case 'MASQUERADE': {
+          if (table !== 'nat') { steps.push(step(hook, table, chain.name, position, rule, matched, 'continue')); continue; }
+          const range = target.kind === 'SNAT' ? target.to[0] : undefined;
+          const src = range?.addressFrom ?? `${packet.outInterface}-address`;
+          packet = target.kind === 'SNAT' ? withSource(packet, src, range?.portFrom) : { ...packet, snatted: true };
+          steps.push({ ...step(hook, table, chain.name, position, rule, matched, target.kind === 'SNAT' ? 'snat' : 'masquerade'), rewrite: target.kind === 'SNAT' ? formatPacket(packet) : `source masqueraded to the address of ${packet.outInterface}` });
+          return { kind: 'accept' };
+        }
+        case 'MARK':
+          packet = { ...packet, mark: ((packet.mark & ~target.operation.mask) ^ target.operation.value) >>> 0 };
+          steps.push(step(hook, table, chain.name, position, rule, matched, 'mark'));
+          continue;
+        case 'CONNMARK': {
+          const op = target.operation;
+          if (op.op === 'save') packet = { ...packet, connmark: packet.mark };
+          else if (op.op === 'restore') packet = { ...packet, mark: packet.connmark };
+          else if (op.op === 'xset') packet = { ...packet, connmark: ((packet.connmark & ~op.mask) ^ op.value) >>> 0 };
+          steps.push(step(hook, table, chain.name, position, rule, matched, 'mark'));
+          continue;
+        }
+        case 'CT': case 'NOTRACK':
+          if (table === 'raw' && (target.kind === 'NOTRACK' || target.notrack)) {
+            packet = { ...packet, state: 'UNTRACKED' };
+            steps.push(step(hook, table, chain.name, position, rule, matched, 'notrack'));
+          } else {
+            steps.push(step(hook, table, chain.name, position, rule, matched, 'continue'));
+          }
+          continue;
+        case 'LOG': case 'NFLOG':
+          steps.push(step(hook, table, chain.name, position, rule, matched, 'log'));
+          continue;
+        default:
+          steps.push(step(hook, table, chain.name, position, rule, matched, 'continue'));
+          if (target.kind === 'other' && ['NFQUEUE', 'TPROXY', 'SYNPROXY', 'TEE', 'CLASSIFY'].includes(target.name)) {
+            if (target.name === 'NFQUEUE') {
+              uncertain.push({ line: rule.span.line, reason: 'NFQUEUE hands the packet to a userspace program' });
+              return { kind: 'queue' };
+            }
+          }
+          continue;
+      }
+    }
+    return undefined;
+  };
+
+  function step(hook: Hook, table: TableName, chain: string, position: number, rule: Rule, matched: boolean | 'unknown', action: StepAction): TraceStep {
+    return { hook, table, chain, position, line: rule.span.line, file: rule.span.file, rule: `-A ${chain} ${rule.text}`, matched, action };
+  }
+
+  /** Runs the tables of one hook; undefined means the packet goes on. */
+  const runHook = (hook: Hook): ChainOutcome | undefined => {
+    for (const table of TABLES_AT[hook]) {
+      if (table === 'nat' && packet.state !== 'NEW') continue;
+      const chains = compiled.tables.get(table);
+      const entry = chains?.get(hook);
+      if (!chains || !entry) continue;
+      const outcome = runChain(hook, table, chains, entry);
+      if (!outcome || outcome.kind === 'accept') continue;
+      return outcome;
+    }
+    return undefined;
+  };
+
+  const finish = (verdict: WalkResult['verdict'], reaches: Reach, reason: string): WalkResult => ({
+    verdict, reaches, steps, uncertain, final: packet, decidedBy: verdict === 'accept' ? undefined : decidedBy, reason, loop,
+  });
+
+  const stopped = (outcome: ChainOutcome, where: string): WalkResult => {
+    const last = steps[steps.length - 1];
+    const by = last ? (last.position === 0 ? `the ${last.chain} policy (${last.table})` : `${last.table} ${last.chain} line ${last.line}`) : where;
+    if (outcome.kind === 'queue') return finish('drop', { kind: 'none' }, `queued to userspace by ${by}`);
+    return finish(outcome.kind === 'reject' ? 'reject' : 'drop', { kind: 'none' }, `${outcome.kind === 'reject' ? 'rejected' : 'dropped'} by ${by}`);
+  };
+
+  const deliverOrForward = (): WalkResult => {
+    const route = host.route(packet.dst);
+    if (route.kind === 'local') {
+      packet = { ...packet, outInterface: '' };
+      const input = runHook('INPUT');
+      if (input) return stopped(input, 'INPUT');
+      return finish('accept', { kind: 'host', address: packet.dst, port: portOf(packet), interface: packet.inInterface }, `delivered to the host${portSuffix(packet)}`);
+    }
+    packet = { ...packet, outInterface: route.interface };
+    const forward = runHook('FORWARD');
+    if (forward) return stopped(forward, 'FORWARD');
+    const post = runHook('POSTROUTING');
+    if (post) return stopped(post, 'POSTROUTING');
+    if (route.kind === 'bridge') {
+      return finish('accept', { kind: 'container', address: packet.dst, port: portOf(packet), interface: route.interface }, `delivered to container ${packet.dst}${portSuffix(packet)} on ${route.interface}`);
+    }
+    return finish('accept', { kind: 'forward', address: packet.dst, port: portOf(packet), interface: route.interface }, `forwarded out ${route.interface}`);
+  };
+
+  if (packet.fromHost) {
+    const out = runHook('OUTPUT');
+    if (out) return stopped(out, 'OUTPUT');
+    const route = host.route(packet.dst);
+    packet = { ...packet, outInterface: route.kind === 'local' ? 'lo' : route.interface };
+    const post = runHook('POSTROUTING');
+    if (post) return stopped(post, 'POSTROUTING');
+    if (route.kind === 'local') {
+      // Looped back through lo: PREROUTING (nat already done for this connection) and INPUT.
+      packet = { ...packet, inInterface: 'lo', outInterface: '' };
+      const savedState = packet.state;
+      packet = { ...packet, state: savedState === 'NEW' ? 'NEW' : savedState };
+      for (const table of ['raw', 'mangle'] as const) {
+        const chains = compiled.tables.get(table);
+        const entry = chains?.get('PREROUTING');
+        if (!chains || !entry) continue;
+        const outcome = runChain('PREROUTING', table, chains, entry);
+        if (outcome && outcome.kind !== 'accept') return stopped(outcome, 'PREROUTING');
+      }
+      for (const table of ['mangle', 'filter', 'security'] as const) {
+        const chains = compiled.tables.get(table);
+        const entry = chains?.get('INPUT');
+        if (!chains || !entry) continue;
+        const outcome = runChain('INPUT', table, chains, entry);
+        if (outcome && outcome.kind !== 'accept') return stopped(outcome, 'INPUT');
+      }
+      return finish('accept', { kind: 'host', address: packet.dst, port: portOf(packet), interface: 'lo' }, `delivered to the host${portSuffix(packet)}`);
+    }
+    if (route.kind === 'bridge') {
+      return finish('accept', { kind: 'container', address: packet.dst, port: portOf(packet), interface: route.interface }, `delivered to container ${packet.dst}${portSuffix(packet)} on ${route.interface}`);
+    }
+    return finish('accept', { kind: 'forward', address: packet.dst, port: portOf(packet), interface: route.interface }, `sent out ${route.interface}`);
+  }
+
+  const pre = runHook('PREROUTING');
+  if (pre) return stopped(pre, 'PREROUTING');
+  return deliverOrForward();
+}
+
+function portOf(p: SimPacket): number | undefined {
+  return p.proto === 6 || p.proto === 17 || p.proto === 132 ? p.dport : undefined;
+}
+
+function portSuffix(p: SimPacket): string {
+  const port = portOf(p);
+  return port === undefined ? '' : ` port ${port}`;
+}
+
+/**
+ * Walks a packet, exploring both outcomes of every undecidable match that
+ * matters. The first walk assumes unknown matches do not match.
+ */
+export function walk(start: SimPacket, options: WalkOptions): { primary: WalkResult; verdict: Verdict; outcomes: WalkResult[]; truncated: boolean } {
+  const outcomes: WalkResult[] = [];
+  let prefix: boolean[] = [];
+  let truncated = false;
+  for (;;) {
+    const decisions = new Decisions(prefix);
+    outcomes.push(walkOnce(start, options, decisions));
+    // Next combination: flip the last `false` decision to `true`, drop the rest.
+    const taken = decisions.taken;
+    let k = taken.length - 1;
+    while (k >= 0 && taken[k]) k--;
+    if (k < 0) break;
+    if (outcomes.length >= MAX_BRANCHES) { truncated = true; break; }
+    prefix = [...taken.slice(0, k), true];
+  }
+  const primary = outcomes[0]!;
+  const verdicts = new Set(outcomes.map((o) => o.verdict));
+  const loop = outcomes.some((o) => o.loop);
+  const verdict: Verdict = loop || truncated || verdicts.size > 1 ? 'unknown' : primary.verdict;
+  return { primary, verdict, outcomes, truncated };
+}
+
+export function toTrace(result: ReturnType<typeof walk>): Trace {
+  const { primary, verdict, outcomes } = result;
+  const uncertain = new Map<number, string>();
+  for (const o of outcomes) for (const u of o.uncertain) if (!uncertain.has(u.line)) uncertain.set(u.line, u.reason);
+  const final = primary.final;
+  let reason = primary.reason;
+  if (verdict === 'unknown') {
+    const kinds = [...new Set(outcomes.map((o) => o.verdict))].join(' or ');
+    reason = `${kinds}, depending on matches that cannot be decided statically (${[...uncertain.keys()].map((l) => `line ${l}`).join(', ')})`;
+  }
+  return {
+    verdict,
+    reaches: verdict === 'unknown' && primary.verdict !== 'accept' ? { kind: 'none' } : primary.reaches,
+    steps: primary.steps,
+    uncertain: [...uncertain].map(([line, r]) => ({ line, reason: r })),
+    final: {
+      family: final.family,
+      proto: final.proto === 6 ? 'tcp' : final.proto === 17 ? 'udp' : final.proto === 1 ? 'icmp' : final.proto === 58 ? 'icmpv6' : final.proto === 132 ? 'sctp' : 'other',
+      src: final.src, dst: final.dst, sport: final.sport, dport: final.dport,
+    },
+    decidedBy: primary.decidedBy,
+    reason,
+  };
+}
+
+export function formatAddress(family: Family, value: number | bigint): string {
+  return family === 'ipv4' ? formatIPv4(value as number) : formatIPv6(value as bigint);
+}
+
+export { MATCH, NO, UNKNOWN };
