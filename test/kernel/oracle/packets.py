@@ -6,7 +6,6 @@ carry IP ID 0 or a hashed value (IPv4) and flow label 0 (IPv6, auto_flowlabels=0
 number alone is not proof: `is_probe` also checks what only the probe carries (TCP
 sequence number, UDP payload tag, ICMP echo identifier).
 """
-import ipaddress
 import socket
 import struct
 
@@ -174,4 +173,9 @@ def brief(pk):
 
 
 def norm_addr(a):
-    return str(ipaddress.ip_address(a))
+    """Canonical text of an IP address (ValueError if it is none)."""
+    fam = socket.AF_INET6 if ":" in a else socket.AF_INET
+    try:
+        return socket.inet_ntop(fam, socket.inet_pton(fam, a))
+    except OSError:
+        raise ValueError(f"not an IP address: {a!r}") from None

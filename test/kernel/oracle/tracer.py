@@ -29,6 +29,7 @@ import packets as pk_
 from nsutil import nl_attrs, nl_msgs
 
 MARK_TABLE = "dfo_mark"
+_MARK = MARK_TABLE.encode()
 MARK_RULESET = (
     f"table inet {MARK_TABLE} {{\n"
     " chain pre {\n  type filter hook prerouting priority -350; policy accept;\n  meta nftrace set 1\n }\n"
@@ -99,7 +100,7 @@ class RuleIndex:
 
     def __init__(self, host_ns, backend, fams):
         self.backend = backend
-        self.rules, self.policies, self.user, self.pos = {}, {}, {}, {}
+        self.rules, self.policies, self.user, self.pos, self._targets = {}, {}, {}, {}, {}
         procs = {}
         for fam in fams:
             procs[fam] = _spawn(host_ns, [tool(backend, fam, "save")])
@@ -126,8 +127,11 @@ class RuleIndex:
         """(position, verdict, rule text) for rule n (1-based) of a chain, or its end."""
         lines = self.rules.get(fam, {}).get((table, chain), [])
         if 0 < n <= len(lines):
-            line = lines[n - 1]
-            return n, rule_target(table, line, self.user.get(fam, set())), line
+            k = (fam, table, chain, n)
+            v = self._targets.get(k)
+            if v is None:
+                v = self._targets[k] = rule_target(table, lines[n - 1], self.user.get(fam, set()))
+            return n, v, lines[n - 1]
         pol = self.policies.get(fam, {}).get((table, chain))
         if pol is not None and end_kind != "return":
             return 0, "POLICY:" + pol, None
@@ -212,6 +216,23 @@ class NflogSock(_NlSock):
 
 
 # ------------------------------------------------------------------ decoding
+def _trace_attrs(payload):
+    """nl_attrs for a trace message, or None for the mark table's own pre/out chains (a
+    third of all events), recognised before their headers are sliced out."""
+    out, i, n = {}, 4, len(payload)
+    unpack = struct.unpack_from
+    while i + 4 <= n:
+        ln, typ = unpack("=HH", payload, i)
+        if ln < 4:
+            break
+        typ &= 0x3FFF
+        out[typ] = payload[i + 4:i + ln]
+        if typ == 1 and out[1][:len(_MARK) + 1] == _MARK + b"\0" and 2 in out and out[2][:8] != b"in_last\0":
+            return None
+        i += (ln + 3) & ~3
+    return out
+
+
 def nft_events(raw):
     """nf_tables trace datagrams -> [(pkt, fam, table, chain, handle, type, verdict)].
     Headers come only with the first event of each base-chain run; later events of the
@@ -222,7 +243,9 @@ def nft_events(raw):
             if typ != (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_TRACE or len(payload) < 4:
                 continue
             tfam = payload[0]
-            a = nl_attrs(payload[4:])
+            a = _trace_attrs(payload)
+            if a is None:
+                continue
             tid = struct.unpack("!I", a[6])[0] if 6 in a else 0
             if 8 in a:
                 cur[tid] = pk_.parse(a[8] + a.get(9, b""))
