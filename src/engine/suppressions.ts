@@ -1,0 +1,189 @@
+// Suppressions in three layers:
+// - `# dockfw-lint ignore=DFW101,… -- reason` on a comment line: the next rule line;
+// - `# dockfw-lint global ignore=… -- reason`: the whole file;
+// - `-m comment --comment "dockfw-lint ignore=… -- reason"`: the rule itself (survives iptables-save);
+// - config entries `{rule, file?, line?|match?, reason, expires?}`.
+// Each remembers whether it suppressed anything, so stale ones are reported.
+
+import type { Span } from '../../grammar/ast.ts';
+import type { Finding, Host } from './types.ts';
+import { ruleLineText, type LineIndex } from './locate.ts';
+
+export interface ConfigSuppression {
+  readonly rule: string;
+  readonly file?: string;
+  readonly line?: number;
+  readonly match?: string;
+  readonly reason: string;
+  /** YYYY-MM-DD: the last day it applies. */
+  readonly expires?: string;
+}
+
+/** Resolves an id or a name (any case) to a rule id; undefined when unknown. */
+export type RuleResolver = (idOrName: string) => string | undefined;
+
+export interface Suppression {
+  readonly origin: 'line' | 'global' | 'rule-comment' | 'config';
+  /** Where the suppression is written (for its own diagnostics). */
+  readonly at: Span;
+  /** Rule ids it names (resolved). */
+  readonly ruleIds: readonly string[];
+  readonly written: readonly string[];
+  readonly reason?: string;
+  /** Findings in this file … */
+  readonly file?: string;
+  /** … on this line (line pragmas, rule comments, config `line`). */
+  readonly line?: number;
+  /** Config `file` as a glob. */
+  readonly fileGlob?: RegExp;
+  readonly match?: string;
+  readonly expires?: string;
+  /** Rule ids that suppressed at least one finding. */
+  readonly used: Set<string>;
+  /** Human description of the scope, for "unused" messages. */
+  readonly where: string;
+}
+
+export interface PragmaProblem {
+  readonly at: Span;
+  readonly problem: string;
+}
+
+const PRAGMA = /^\s*dockfw-lint\b(.*)$/s;
+const BODY = /^\s+(global\s+)?ignore\s*=\s*([^\s,]+(?:\s*,\s*[^\s,]+)*)(?:\s+--(.*))?\s*$/s;
+
+interface ParsedPragma {
+  readonly global: boolean;
+  readonly names: readonly string[];
+  readonly reason?: string;
+}
+
+/** `dockfw-lint ignore=A,B -- why` → parts; `undefined` when it is not a pragma at all; a string when malformed. */
+export function parsePragma(text: string): ParsedPragma | string | undefined {
+  const pragma = PRAGMA.exec(text);
+  if (!pragma) return undefined;
+  const body = BODY.exec(pragma[1] ?? '');
+  if (!body) return 'malformed suppression: expected "dockfw-lint ignore=RULE[,RULE…] -- reason"';
+  const names = body[2]!.split(',').map((n) => n.trim()).filter((n) => n.length > 0);
+  const reason = body[3]?.trim();
+  return { global: body[1] !== undefined, names, reason: reason ? reason : undefined };
+}
+
+function resolveNames(names: readonly string[], resolve: RuleResolver, at: Span, problems: PragmaProblem[]): string[] {
+  const ids: string[] = [];
+  for (const name of names) {
+    const id = resolve(name);
+    if (id) ids.push(id);
+    else problems.push({ at, problem: `suppression names unknown rule "${name}"` });
+  }
+  return ids;
+}
+
+/** Inline suppressions of a host's files: comment lines and comment matches. */
+export function inlineSuppressions(host: Host, index: LineIndex, resolve: RuleResolver): { suppressions: Suppression[]; problems: PragmaProblem[] } {
+  const suppressions: Suppression[] = [];
+  const problems: PragmaProblem[] = [];
+  for (const { ruleset } of host.views) {
+    const ruleLines = index.ruleLines(ruleset.file);
+    for (const comment of ruleset.comments) {
+      const parsed = parsePragma(comment.text.replace(/^#/, ''));
+      if (parsed === undefined) continue;
+      if (typeof parsed === 'string') { problems.push({ at: comment.span, problem: parsed }); continue; }
+      const ruleIds = resolveNames(parsed.names, resolve, comment.span, problems);
+      if (parsed.global) {
+        suppressions.push({
+          origin: 'global', at: comment.span, ruleIds, written: parsed.names, reason: parsed.reason,
+          file: ruleset.file, used: new Set(), where: `no finding in ${ruleset.file}`,
+        });
+        continue;
+      }
+      const next = ruleLines.find((line) => line > comment.span.line);
+      suppressions.push({
+        origin: 'line', at: comment.span, ruleIds, written: parsed.names, reason: parsed.reason,
+        file: ruleset.file, line: next ?? -1, used: new Set(),
+        where: next === undefined ? 'no rule line follows it' : `no finding on the next rule line (line ${next})`,
+      });
+    }
+    for (const table of ruleset.tables) {
+      for (const chain of table.chains) {
+        for (const rule of chain.rules) {
+          for (const match of rule.matches) {
+            if (match.kind !== 'comment') continue;
+            const parsed = parsePragma(match.comment);
+            if (parsed === undefined) continue;
+            if (typeof parsed === 'string') { problems.push({ at: match.span, problem: parsed }); continue; }
+            if (parsed.global) { problems.push({ at: match.span, problem: '"global ignore" is for comment lines; in a rule comment use "dockfw-lint ignore=…"' }); continue; }
+            // Rules expanded from one line (`-s a,b`) share the comment: one suppression per line.
+            if (suppressions.some((s) => s.origin === 'rule-comment' && s.file === ruleset.file && s.line === rule.span.line)) continue;
+            const ruleIds = resolveNames(parsed.names, resolve, match.span, problems);
+            suppressions.push({
+              origin: 'rule-comment', at: match.span, ruleIds, written: parsed.names, reason: parsed.reason,
+              file: ruleset.file, line: rule.span.line, used: new Set(), where: 'no finding on this rule',
+            });
+          }
+        }
+      }
+    }
+  }
+  return { suppressions, problems };
+}
+
+/** A `file` glob: `*` within a path segment, `**` across segments, `?` one character. */
+export function globToRegExp(glob: string): RegExp {
+  let source = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === '*' && glob[i + 1] === '*') {
+      source += glob[i + 2] === '/' ? '(?:.*/)?' : '.*';
+      i += glob[i + 2] === '/' ? 2 : 1;
+    } else if (c === '*') source += '[^/]*';
+    else if (c === '?') source += '[^/]';
+    else source += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^(?:\\./)?${source}$`);
+}
+
+export function configSuppressions(
+  entries: readonly ConfigSuppression[], resolve: RuleResolver, configFile: string, locate: (entry: number) => Span,
+): Suppression[] {
+  return entries.map((entry, i) => {
+    const id = resolve(entry.rule) ?? entry.rule;
+    const scope = [entry.file ? `in ${entry.file}` : undefined, entry.line ? `on line ${entry.line}` : undefined, entry.match ? `on rules matching "${entry.match}"` : undefined]
+      .filter(Boolean).join(' ');
+    return {
+      origin: 'config' as const,
+      at: locate(i),
+      ruleIds: [id],
+      written: [entry.rule],
+      reason: entry.reason,
+      fileGlob: entry.file ? globToRegExp(entry.file.replace(/\\/g, '/')) : undefined,
+      line: entry.line,
+      match: entry.match,
+      expires: entry.expires,
+      used: new Set<string>(),
+      where: `no finding ${scope || 'anywhere'} (${configFile})`,
+    };
+  });
+}
+
+export function isExpired(s: Suppression, today: string): boolean {
+  return s.expires !== undefined && s.expires < today;
+}
+
+/** Does `s` cover `finding`? Marks it used when it does. */
+export function applies(s: Suppression, finding: Pick<Finding, 'ruleId' | 'file' | 'line'>, index: LineIndex): boolean {
+  if (!s.ruleIds.includes(finding.ruleId)) return false;
+  if (s.file !== undefined && s.file !== finding.file) return false;
+  if (s.fileGlob && !s.fileGlob.test(finding.file)) return false;
+  if (s.line !== undefined && s.line !== finding.line) return false;
+  if (s.match !== undefined) {
+    const texts = index.rulesAt(finding.file, finding.line).map(ruleLineText);
+    if (!texts.some((t) => t.includes(s.match!))) return false;
+  }
+  s.used.add(finding.ruleId);
+  return true;
+}
+
+export function todayUtc(): string {
+  return new Date().toISOString().slice(0, 10);
+}
