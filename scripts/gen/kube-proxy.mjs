@@ -3,7 +3,7 @@
 // services (session affinity, externalTrafficPolicy=Local, loadBalancerSourceRanges,
 // services without endpoints), as iptables-save prints them back.
 import { createHash } from 'node:crypto';
-import { createRandom, } from './prng.mjs';
+import { createRandom } from './prng.mjs';
 import { Ruleset, ipv4, savedProbability } from './ruleset.mjs';
 
 const POD_CIDR = { base: (10 << 24) | (64 << 16), bits: 10 }; // 10.64.0.0/10
@@ -180,11 +180,13 @@ export function kubeProxyRuleset(ruleCount, { seed = 1 } = {}) {
           add('nat', svc, `-m comment --comment "${portId}" -m recent --rcheck --seconds 10800 --reap --name ${sep.chain} --mask 255.255.255.255 --rsource -j ${sep.chain}`);
         }
       }
-      seps.forEach((sep, i) => {
-        const remaining = seps.length - i;
+      // Endpoint i of n is taken with probability 1/(n-i); the last one unconditionally.
+      const balance = (chain, targets) => targets.forEach((sep, i) => {
+        const remaining = targets.length - i;
         const statistic = remaining > 1 ? ` -m statistic --mode random --probability ${savedProbability(1 / remaining)}` : '';
-        add('nat', svc, `-m comment --comment "${portId}"${statistic} -j ${sep.chain}`);
+        add('nat', chain, `-m comment --comment "${portId}"${statistic} -j ${sep.chain}`);
       });
+      balance(svc, seps);
       for (const sep of seps) {
         const recent = affinity ? ` -m recent --set --name ${sep.chain} --mask 255.255.255.255 --rsource` : '';
         add('nat', sep.chain, `-s ${sep.ip}/32 -m comment --comment "${portId}" -j KUBE-MARK-MASQ`);
@@ -198,12 +200,7 @@ export function kubeProxyRuleset(ruleCount, { seed = 1 } = {}) {
           add('nat', ext, `-m comment --comment "route LOCAL traffic for ${portId} external destinations" -m addrtype --src-type LOCAL -j ${svc}`);
           add('nat', ext, `-j ${svl}`);
           // This node runs about a third of the endpoints (at least one).
-          const local = seps.filter((_, i) => i % 3 === 0);
-          local.forEach((sep, i) => {
-            const remaining = local.length - i;
-            const statistic = remaining > 1 ? ` -m statistic --mode random --probability ${savedProbability(1 / remaining)}` : '';
-            add('nat', svl, `-m comment --comment "${portId}"${statistic} -j ${sep.chain}`);
-          });
+          balance(svl, seps.filter((_, i) => i % 3 === 0));
           add('filter', 'KUBE-NODEPORTS', `${match} "${portId} health check node port" ${dport} ${healthCheckPort} -j ACCEPT`);
         } else {
           add('nat', ext, `-m comment --comment "masquerade traffic for ${portId} external destinations" -j KUBE-MARK-MASQ`);
