@@ -84,6 +84,33 @@ const batches = {
 } satisfies Record<string, OracleBatch>;
 type BatchName = keyof typeof batches;
 
+// IPv6: the same host, dual stack, with the ip6tables half of the ruleset
+const BASE6 = readFileSync(new URL('./fixtures/docker-dual-stack.rules6', import.meta.url), 'utf8');
+const dualTopology: OracleTopology = {
+  family: 'dual',
+  hostInterfaces: [{ name: 'eth0', addresses: ['203.0.113.10/24', '2001:db8:1::10/64'] }],
+  bridges: [{ name: 'docker0', addresses: ['172.17.0.1/16', 'fd00:dead:beef::1/64'], containers: [['172.17.0.2', 'fd00:dead:beef::2']] }],
+  externalClients: [{ interface: 'eth0', addresses: ['203.0.113.50/24', '2001:db8:1::50/64', '2001:db8:ffff::7/128'] }],
+  listen: { tcp: [80, 22], udp: [53] },
+};
+const v6probes: OracleProbe[] = [
+  { id: 'v6-published-8080', from: ext, proto: 'tcp', src: '2001:db8:1::50', dst: '2001:db8:1::10', dport: 8080 },
+  { id: 'v6-published-5353', from: ext, proto: 'udp', src: '2001:db8:ffff::7', dst: '2001:db8:1::10', dport: 5353 },
+  { id: 'v6-ping', from: ext, proto: 'icmp', src: '2001:db8:1::50', dst: '2001:db8:1::10' },
+  { id: 'v6-closed-udp', from: ext, proto: 'udp', src: '2001:db8:1::50', dst: '2001:db8:1::10', dport: 9999 },
+  { id: 'v6-egress', from: { kind: 'container', address: 'fd00:dead:beef::2' }, proto: 'tcp', src: 'fd00:dead:beef::2', dst: '2001:db8:ffff::7', dport: 443 },
+  { ...published8080, id: 'v4-published-8080' },
+];
+const v6batches: OracleBatch[] = [
+  { ruleset: BASE, ruleset6: BASE6, probes: v6probes },
+  {
+    ruleset: BASE,
+    ruleset6: BASE6.replace('-A DOCKER-USER -j RETURN', '-A DOCKER-USER -p tcp -m conntrack --ctorigdstport 8080 -j DROP\n-A DOCKER-USER -j RETURN'),
+    probes: v6probes.slice(0, 1),
+  },
+];
+const v6runs = new Map<OracleBackend, OracleRun>();
+
 const runs = new Map<OracleBackend, OracleRun>();
 const leftAfterRun: string[] = [];
 const ev = (table: string, hook: string, chain: string, position: number, verdict: string) => ({ table, hook, chain, position, verdict });
@@ -93,11 +120,14 @@ describe.skipIf(!availability.ok)('kernel oracle', () => {
   beforeAll(async () => {
     const names = Object.keys(batches) as BatchName[];
     // one topology per backend (legacy tables cannot be removed from a namespace), in parallel
-    await Promise.all(
-      backends.map(async (backend) => {
+    await Promise.all([
+      ...backends.map(async (backend) => {
         runs.set(backend, await runOracle({ topology, backend, batches: names.map((n) => batches[n]) }));
       }),
-    );
+      ...backends.map(async (backend) => {
+        v6runs.set(backend, await runOracle({ topology: dualTopology, backend, batches: v6batches }));
+      }),
+    ]);
     leftAfterRun.push(...leftoverNamespaces());
   }, 60_000);
 
@@ -213,14 +243,47 @@ describe.skipIf(!availability.ok)('kernel oracle', () => {
     });
   });
 
+  describe.each(backends.map((b) => [b] as const))('IPv6, dual stack, %s backend', (backend) => {
+    function v6(batch: number, id: string): OracleProbeResult {
+      const b = v6runs.get(backend)?.batches[batch];
+      if (!b?.ok) throw new Error(`IPv6 batch ${batch} failed: ${b && !b.ok ? b.error : 'missing'}`);
+      const r = b.results.find((x) => x.id === id);
+      if (!r) throw new Error(`no result for ${id}`);
+      return r;
+    }
+
+    it('ip6tables: the published port bypasses INPUT too, ICMPv6 answers come back', () => {
+      const r = v6(0, 'v6-published-8080');
+      expect(r.reply).toBe('synack');
+      expect(r.delivered).toMatchObject({ where: 'container', namespace: 'container:172.17.0.2', dst: 'fd00:dead:beef::2', dport: 80 });
+      expect(path(r).slice(0, 2)).toEqual([ev('nat', 'PREROUTING', 'PREROUTING', 1, 'JUMP:DOCKER'), ev('nat', 'PREROUTING', 'DOCKER', 2, 'DNAT')]);
+      expect(r.trace.some((e) => e.hook === 'INPUT')).toBe(false);
+      expect(r.trace[2]?.packet).toMatch(/^tcp \[2001:db8:1::50\]:\d+ > \[fd00:dead:beef::2\]:80$/);
+      expect(v6(0, 'v6-published-5353')).toMatchObject({ reply: 'udp', delivered: { where: 'container', dport: 53 } });
+      expect(v6(0, 'v6-ping')).toMatchObject({ reply: 'echo-reply', delivered: { where: 'host' } });
+      expect(v6(0, 'v6-closed-udp')).toMatchObject({ reply: 'icmp6-1-4', delivered: { where: 'host', dport: 9999 } });
+      const out = v6(0, 'v6-egress');
+      expect(out).toMatchObject({ reply: 'rst', delivered: { where: 'ext', src: '2001:db8:1::10' } });
+      expect(path(out).at(-1)).toEqual(ev('nat', 'POSTROUTING', 'POSTROUTING', 1, 'MASQUERADE'));
+      expect(v6(0, 'v4-published-8080')).toMatchObject({ reply: 'synack', delivered: { where: 'container', dst: '172.17.0.2' } });
+    });
+
+    it('ip6tables: DOCKER-USER --ctorigdstport 8080 drops the published port', () => {
+      const r = v6(1, 'v6-published-8080');
+      expect(r).toMatchObject({ reply: null, delivered: { where: null } });
+      expect(path(r).at(-1)).toEqual(ev('filter', 'FORWARD', 'DOCKER-USER', 1, 'DROP'));
+    });
+  });
+
   it('nft and legacy agree on every probe (outcome and rule path)', () => {
     const nft = runs.get('nft');
     const legacy = runs.get('legacy');
     if (!nft || !legacy) return;
-    const strip = (run: OracleRun) => run.batches.map((b) => (b.ok ? b.results.map((r) => ({ ...r, trace: path(r) })) : b.error.split(':')[0]));
-    const a = strip(nft);
-    const b = strip(legacy);
-    expect(b.map((x) => (typeof x === 'string' ? 'error' : x))).toEqual(a.map((x) => (typeof x === 'string' ? 'error' : x)));
+    const strip = (run: OracleRun) => run.batches.map((b) => (b.ok ? b.results.map((r) => ({ ...r, trace: path(r) })) : 'error'));
+    expect(strip(legacy)).toEqual(strip(nft));
+    const nft6 = v6runs.get('nft');
+    const legacy6 = v6runs.get('legacy');
+    if (nft6 && legacy6) expect(strip(legacy6)).toEqual(strip(nft6));
   });
 
   it('leaves no namespace behind', () => {
