@@ -7,9 +7,9 @@
 // and the largest peak RSS among them. iptables-restore --test runs `runs` times per file
 // inside one scratch network namespace (scripts/lib/netns.mjs), also a fresh process each.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { writeBenchFiles } from '../gen/index.mjs';
+import { restoreTestFiles, writeBenchFiles } from '../gen/index.mjs';
 import { fmt, summarize, target } from './report.mjs';
 
 const PARSE_TARGET_RATIO = 0.4; // 170k parse ≤ 0.4 × iptables-restore --test
@@ -44,43 +44,37 @@ function parseInChild(bundle, file) {
     child.on('error', reject);
     child.on('close', (code) => {
       if (code === 0) resolve(JSON.parse(stdout));
-      else reject(new Error(`parse child for ${file} exited with ${code}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`));
+      else {
+        const lines = stderr.trim().split('\n');
+        const error = lines.find((line) => /Error\b/.test(line)) ?? lines.at(-1);
+        reject(new Error(`parse child for ${file} exited with ${code}: ${error}`));
+      }
     });
   });
 }
 
 /** Medians of iptables-restore --test per file, or { skipped: reason }. */
 async function restoreTimes(files, { runs, backend, log }) {
-  let netns;
+  let results;
   try {
-    netns = await import('../lib/netns.mjs');
+    results = await restoreTestFiles(files, {
+      runs,
+      backend,
+      onFile: (result) => log(`  iptables-restore --test ${result.name}: ${result.ok ? fmt.ms(summarize(result.times).median) : `FAILED: ${result.stderr.split('\n')[0]}`}`),
+    });
   } catch (error) {
-    return { skipped: `scripts/lib/netns.mjs not loadable (${error.message})` };
+    return { skipped: error.message };
   }
-  const available = netns.netnsAvailable();
-  if (!available.ok) return { skipped: available.reason };
-  return netns.withScratchNamespace(async (ns) => {
-    const byFile = {};
-    for (const file of files) {
-      const text = readFileSync(file.path, 'utf8');
-      const times = [];
-      let failure;
-      for (let i = 0; i < runs && !failure; i++) {
-        const result = await netns.restoreTest(ns, text, { family: 'ipv4', backend, timeoutMs: 600_000 });
-        if (result.ok) times.push(result.ms);
-        else failure = result.stderr.trim().split('\n')[0];
-      }
-      byFile[file.name] = failure ? { failure } : summarize(times);
-      log(`  iptables-restore --test ${file.name}: ${failure ? `FAILED: ${failure}` : fmt.ms(byFile[file.name].median)}`);
-    }
-    return { byFile };
-  });
+  return {
+    byFile: Object.fromEntries(results.map((result) => [result.name, result.ok ? summarize(result.times) : { failure: result.stderr.split('\n')[0] }])),
+  };
 }
 
 export const parseSection = {
   name: 'parse',
   title: `Parse: parse() vs iptables-restore --test`,
   async run({ bundle, cacheDir, runs, backend, restore, log }) {
+    if (!existsSync(bundle)) throw new Error(`${bundle} does not exist: run npm run build (npm run bench does)`);
     const files = writeBenchFiles(cacheDir, { log: (line) => log(`  ${line}`) });
     const rows = [];
     for (const file of files) {

@@ -56,4 +56,15 @@ export function dockerHostRuleset(options?: DockerHostOptions): string;
 export function describeFleetHost(seed: number): Required<Pick<DockerHostOptions, 'layout' | 'bridges' | 'publishedPorts' | 'mistakes'>> & DockerHostOptions & { readonly seed: string };
 export function fleetHost(seed: number): string;
 export function writeBenchFiles(dir?: string, options?: { log?: (line: string) => void }): BenchFile[];
-export function checkFiles(files: readonly Pick<BenchFile, 'name' | 'path'>[]): Promise<{ name: string; ok: boolean; ms: number; stderr: string }[]>;
+export interface RestoreTestResult {
+  readonly name: string;
+  readonly ok: boolean;
+  /** Milliseconds of each successful run. */
+  readonly times: readonly number[];
+  /** stderr of the first failing run. */
+  readonly stderr: string;
+}
+export function restoreTestFiles(
+  files: readonly Pick<BenchFile, 'name' | 'path'>[],
+  options?: { runs?: number; backend?: 'nft' | 'legacy'; onFile?: (result: RestoreTestResult) => void },
+): Promise<RestoreTestResult[]>;
