@@ -32,7 +32,7 @@ class Prober:
         self.senders = {}
         self.taps = []  # (node, sock)
         for n in topo.nodes:
-            if n is topo.host:
+            if n.kind not in ("ext", "container"):
                 continue
             s = nsutil.socket_in(n.ns, socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
             s.setsockopt(socket.SOL_SOCKET, nsutil.SO_RCVBUFFORCE, 8 << 20)

@@ -15,7 +15,8 @@
 
 Namespaces (P = prefix, e.g. "dfo1234t1-"):
   P+"host"   the Docker host: every hostInterfaces entry (a veth to its external client, or a
-             dummy device if no client is attached), every bridge, ip_forward=1, rp_filter=0
+             veth to a silent stub namespace P+"s<i>" if no client is attached: this
+             kernel has no dummy driver), every bridge, ip_forward=1, rp_filter=0
   P+"x<i>"   one external client per externalClients entry, veth "eth0" <-> host's interface;
              default route via the host's address on that link. The host routes each
              non-on-link client address (its prefix) and each `routes` prefix via the client's
@@ -168,6 +169,12 @@ class Topology:
             hif["client"] = node
             self.clients.append(node)
             self.nodes.append(node)
+        for i, h in enumerate(self.host_ifaces):
+            if h["client"] is None:  # keeps the interface's carrier up; nothing is sent from or seen in it
+                stub = Node("stub", f"stub:{h['name']}", P + f"s{i}")
+                stub.mac = self.mac()
+                h["stub"] = stub
+                self.nodes.append(stub)
         if self.clients and not any(c.gateway for c in self.clients):
             self.clients[0].gateway = True
         fams = {a.version for n in self.nodes for a in n.addrs} | \
@@ -222,7 +229,10 @@ class Topology:
         for h in self.host_ifaces:
             c = h["client"]
             if c is None:
-                host_cmds.append(f"link add {h['name']} address {h['mac']} type dummy")
+                stub = h["stub"]
+                run(stub.ns, ["ip", "link", "add", "eth0", "address", stub.mac, "type", "veth", "peer", "name",
+                              h["name"], "address", h["mac"], "netns", self.host.ns])
+                run(stub.ns, ["ip", "link", "set", "eth0", "up"])
             else:
                 run(c.ns, ["ip", "link", "add", "eth0", "address", c.mac, "type", "veth", "peer", "name", h["name"],
                            "address", h["mac"], "netns", self.host.ns])
