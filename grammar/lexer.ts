@@ -13,7 +13,7 @@ export const Comment = createToken({ name: 'Comment', pattern: /#[^\n]*/ });
 export const TableHeader = createToken({ name: 'TableHeader', pattern: /\*[^\s]*/ });
 export const ChainDecl = createToken({ name: 'ChainDecl', pattern: /:[^\s]*/ });
 export const Commit = createToken({ name: 'Commit', pattern: /COMMIT/ });
-export const Counters = createToken({ name: 'Counters', pattern: /\[\d+:\d+\]/ });
+export const Counters = createToken({ name: 'Counters', pattern: /\[[^\]\s]*\]/ });
 export const Command = createToken({ name: 'Command', pattern: /-[A-Za-z-]+/ });
 export const RuleNumber = createToken({ name: 'RuleNumber', pattern: /\d+/ });
 export const Word = createToken({ name: 'Word', pattern: /[^\s]+/ });
@@ -121,7 +121,17 @@ export function lex(input: string): LexResult {
 
 function lexLine(line: string, offset: number, lineNumber: number, tokens: IToken[], errors: LexError[]): void {
   let i = skipSpaces(line, 0);
-  if (i >= line.length) return;
+  if (i >= line.length) {
+    if (line.length > 0) {
+      errors.push({
+        line: lineNumber, column: 1, endColumn: line.length + 1,
+        message: 'line holds only white space',
+        expected: 'an empty line or a statement',
+        hint: 'iptables-restore refuses lines of only spaces or tabs; delete the white space',
+      });
+    }
+    return;
+  }
   const emit = (type: TokenType, start: number, end: number) => {
     tokens.push(token(type, line.slice(start, end), offset + start, lineNumber, start + 1));
   };
@@ -157,7 +167,7 @@ function lexLine(line: string, offset: number, lineNumber: number, tokens: IToke
       j = skipSpaces(line, policyEnd);
       if (j < line.length && line.charCodeAt(j) === 91 /* [ */) {
         const countersEnd = nextWordEnd(line, j);
-        if (/^\[\d+:\d+\]$/.test(line.slice(j, countersEnd))) {
+        if (/^\[[^\]]*\]$/.test(line.slice(j, countersEnd))) {
           emit(Counters, j, countersEnd);
           j = countersEnd;
         }
@@ -168,7 +178,7 @@ function lexLine(line: string, offset: number, lineNumber: number, tokens: IToke
   }
   if (first === 91 /* [ */) {
     const end = nextWordEnd(line, i);
-    if (!/^\[\d+:\d+\]$/.test(line.slice(i, end))) {
+    if (!/^\[[^\]\s]*\]$/.test(line.slice(i, end))) {
       errors.push({
         line: lineNumber, column: i + 1, endColumn: end + 1,
         message: `malformed counters "${line.slice(i, end)}"`,
@@ -184,6 +194,16 @@ function lexLine(line: string, offset: number, lineNumber: number, tokens: IToke
   const wordEnd = nextWordEnd(line, i);
   const firstWord = line.slice(i, wordEnd);
   if (firstWord === 'COMMIT') {
+    if (wordEnd < line.length && skipSpaces(line, wordEnd) >= line.length) {
+      // iptables-restore compares the whole line with "COMMIT".
+      errors.push({
+        line: lineNumber, column: wordEnd + 1, endColumn: line.length + 1,
+        message: 'white space after COMMIT',
+        found: 'trailing white space', expected: 'COMMIT alone on its line',
+        hint: 'iptables-restore does not recognise "COMMIT " with trailing blanks; delete them',
+      });
+      return;
+    }
     emit(Commit, i, wordEnd);
     emitRestAsWords(line, wordEnd, emit);
     return;

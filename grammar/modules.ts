@@ -80,7 +80,7 @@ export const MATCH_OPTIONS: Readonly<Record<string, OptionTable>> = {
     '--algo': one(false), '--from': one(false), '--to': one(false), '--string': one(), '--hex-string': one(), '--icase': flag(),
   },
   recent: {
-    '--set': flag(), '--rcheck': flag(), '--update': flag(), '--remove': flag(), '--seconds': one(false),
+    '--set': flag(true), '--rcheck': flag(true), '--update': flag(true), '--remove': flag(true), '--seconds': one(false),
     '--reap': flag(), '--hitcount': one(false), '--rttl': flag(), '--name': one(false), '--mask': one(false),
     '--rsource': flag(), '--rdest': flag(),
   },
@@ -152,6 +152,8 @@ export interface BuildContext {
   readonly span: Span;
   /** Protocol given with -p, when not negated. */
   readonly protocol?: string;
+  /** Protocol given with `! -p`. */
+  readonly negatedProtocol?: string;
 }
 
 /** An error about one option (or the whole module when `option` is absent). */
@@ -193,14 +195,17 @@ export function buildMatch(module: string, options: readonly RawOption[], span: 
   const value0 = (o: RawOption) => o.values[0] ?? '';
   switch (module) {
     case 'tcp': case 'udp': case 'udplite': case 'sctp': case 'dccp': {
-      if (context.protocol !== PORT_PROTOCOLS[module]) {
+      // nf_tables also loads `! -p tcp -m tcp …` (a rule that can never match); legacy refuses it.
+      if (context.protocol !== PORT_PROTOCOLS[module] && context.negatedProtocol !== PORT_PROTOCOLS[module]) {
         return problem(undefined, `the ${module} match needs "-p ${module}"`, `add "-p ${module}" before "-m ${module}"`);
       }
       let sport; let dport;
+      // The udp match keeps a reversed range (it then matches nothing); the others refuse it.
+      const reversedOk = module === 'udp' || module === 'udplite';
       const s = first(options, '--sport');
-      if (s) { const r = need(readPortMatch(value0(s), s.negated), s); if (!r.ok) return r; sport = r.value; }
+      if (s) { const r = need(readPortMatch(value0(s), s.negated, reversedOk), s); if (!r.ok) return r; sport = r.value; }
       const d = first(options, '--dport');
-      if (d) { const r = need(readPortMatch(value0(d), d.negated), d); if (!r.ok) return r; dport = r.value; }
+      if (d) { const r = need(readPortMatch(value0(d), d.negated, reversedOk), d); if (!r.ok) return r; dport = r.value; }
       if (module === 'tcp') {
         let tcpFlags; let syn;
         const f = first(options, '--tcp-flags');
@@ -216,10 +221,20 @@ export function buildMatch(module: string, options: readonly RawOption[], span: 
         return built({ ...base, kind: 'tcp', sport, dport, tcpFlags, syn });
       }
       if (module === 'udplite') return built({ ...base, kind: 'udp', sport, dport });
+      const chunks = module === 'sctp' ? first(options, '--chunk-types') : undefined;
+      if (chunks) {
+        const [scope, list] = chunks.values;
+        if (!['all', 'any', 'only'].includes(scope ?? '')) return problem(chunks, `invalid chunk match "${scope ?? ''}"`, 'expected all, any or only');
+        const bad = (list ?? '').split(',').find((c) => !SCTP_CHUNKS.includes(c.split(':')[0]!.toUpperCase()));
+        if (bad !== undefined) return problem(chunks, `unknown SCTP chunk "${bad}"`);
+      }
       return built({ ...base, kind: module, sport, dport });
     }
     case 'icmp': case 'icmp6': {
       const v6 = module === 'icmp6';
+      if (v6 !== (context.family === 'ipv6')) {
+        return problem(undefined, `there is no ${module} match in ${context.family === 'ipv6' ? 'ip6tables' : 'iptables'}`, `use -m ${v6 ? 'icmp' : 'icmp6'}`);
+      }
       if (context.protocol !== (v6 ? 'ipv6-icmp' : 'icmp')) {
         return problem(undefined, `the ${module} match needs "-p ${v6 ? 'ipv6-icmp' : 'icmp'}"`);
       }
@@ -309,6 +324,9 @@ export function buildMatch(module: string, options: readonly RawOption[], span: 
       const dst = read(first(options, '--dst-type'));
       if (!dst.ok) return dst;
       if (!src.value && !dst.value) return problem(undefined, 'the addrtype match needs --src-type or --dst-type');
+      if (first(options, '--limit-iface-in') && first(options, '--limit-iface-out')) {
+        return problem(first(options, '--limit-iface-out'), '--limit-iface-in and --limit-iface-out cannot be combined');
+      }
       return built({
         ...base, kind: 'addrtype', srcType: src.value, dstType: dst.value,
         limitIfaceIn: !!first(options, '--limit-iface-in'), limitIfaceOut: !!first(options, '--limit-iface-out'),
@@ -317,6 +335,7 @@ export function buildMatch(module: string, options: readonly RawOption[], span: 
     case 'iprange': {
       const read = (o: RawOption | undefined) => {
         if (!o) return built(undefined);
+        if (value0(o).includes('/')) return problem(o, `invalid address range "${value0(o)}"`, 'iprange takes FROM-TO, not a prefix; for a prefix use -s/-d');
         const parts = value0(o).split('-');
         const from = readAddress(parts[0] ?? '', context.family, false);
         const to = readAddress(parts[1] ?? parts[0] ?? '', context.family, false);
@@ -333,7 +352,6 @@ export function buildMatch(module: string, options: readonly RawOption[], span: 
     case 'comment': {
       const o = first(options, '--comment');
       if (!o) return problem(undefined, 'the comment match needs --comment');
-      if (value0(o).length > 255) return problem(o, 'comment is longer than 255 characters');
       return built({ ...base, kind: 'comment', comment: value0(o) });
     }
     case 'mark': case 'connmark': {
@@ -381,8 +399,73 @@ export function buildMatch(module: string, options: readonly RawOption[], span: 
       }
       return built({ ...base, kind: 'pkttype', pktType: { type, negated: o.negated } });
     }
-    default:
+    default: {
+      const invalid = checkOpaqueMatch(module, options);
+      if (invalid) return invalid;
       return built({ ...base, kind: OPAQUE_MATCHES.has(module) ? 'opaque' : 'unknown' });
+    }
+  }
+}
+
+const RATE = /^\d+(\/(s|sec|second|m|min|minute|h|hour|d|day))?$/;
+
+/** The userspace checks iptables makes on modules whose outcome the model leaves open. */
+function checkOpaqueMatch(module: string, options: readonly RawOption[]): Built<never> | undefined {
+  const has = (name: string) => first(options, name);
+  const value = (name: string) => first(options, name)?.values[0];
+  switch (module) {
+    case 'limit': {
+      const rate = value('--limit');
+      if (rate !== undefined && !RATE.test(rate)) return problem(has('--limit'), `invalid rate "${rate}"`, 'expected N/second, N/minute, N/hour or N/day');
+      const burst = value('--limit-burst');
+      if (burst !== undefined && !/^\d+$/.test(burst)) return problem(has('--limit-burst'), `invalid burst "${burst}"`);
+      return undefined;
+    }
+    case 'recent': {
+      const commands = ['--set', '--rcheck', '--update', '--remove'].filter((c) => has(c));
+      if (commands.length === 0) return problem(undefined, 'the recent match needs one of --set, --rcheck, --update or --remove');
+      if (commands.length > 1) return problem(has(commands[1]!), `the recent match takes only one of --set, --rcheck, --update, --remove`);
+      return undefined;
+    }
+    case 'statistic': {
+      const mode = value('--mode');
+      if (mode !== 'random' && mode !== 'nth') return problem(has('--mode'), `the statistic match needs --mode random or --mode nth`);
+      if (mode === 'random') {
+        const p = value('--probability');
+        if (p === undefined || !/^(0(\.\d+)?|1(\.0+)?|\.\d+)$/.test(p)) return problem(has('--probability'), '--mode random needs --probability between 0 and 1');
+        if (has('--every') || has('--packet')) return problem(has('--every') ?? has('--packet'), '--every and --packet belong to --mode nth');
+      } else {
+        const every = value('--every');
+        if (every === undefined || !/^\d+$/.test(every) || Number(every) === 0) return problem(has('--every'), '--mode nth needs --every N');
+        const packet = value('--packet');
+        if (packet !== undefined && (!/^\d+$/.test(packet) || Number(packet) >= Number(every))) return problem(has('--packet'), '--packet must be smaller than --every');
+        if (has('--probability')) return problem(has('--probability'), '--probability belongs to --mode random');
+      }
+      return undefined;
+    }
+    case 'owner':
+      if (options.length === 0) return problem(undefined, 'the owner match needs an option', 'e.g. --uid-owner, --gid-owner or --socket-exists');
+      return undefined;
+    case 'string': {
+      const algo = value('--algo');
+      if (algo !== 'bm' && algo !== 'kmp') return problem(has('--algo'), 'the string match needs --algo bm or --algo kmp');
+      if (!has('--string') && !has('--hex-string')) return problem(undefined, 'the string match needs --string or --hex-string');
+      const hex = value('--hex-string');
+      if (hex !== undefined) {
+        const parts = hex.split('|');
+        if (parts.length % 2 === 0 || parts.some((part, k) => k % 2 === 1 && !/^([0-9a-fA-F]{2}\s*)*$/.test(part.trim()))) {
+          return problem(has('--hex-string'), `invalid hex string "${hex}"`, 'hex bytes go between pipes: "|0d0a|"');
+        }
+      }
+      return undefined;
+    }
+    case 'u32': {
+      const expr = value('--u32');
+      if (expr === undefined || !/^\s*[0-9xa-fA-F]/.test(expr) || !/=/.test(expr) || /&&|\|\|/.test(expr)) return problem(has('--u32'), `invalid u32 expression "${expr ?? ''}"`);
+      return undefined;
+    }
+    default:
+      return undefined;
   }
 }
 
@@ -439,10 +522,18 @@ export function buildTarget(name: string, options: readonly RawOption[], span: S
       }
       return built({ ...base, kind: 'REJECT', rejectWith: canonicalReject(rejectWith, context.family) });
     }
-    case 'LOG':
-      return built({ ...base, kind: 'LOG', prefix: value('--log-prefix'), level: value('--log-level') });
+    case 'LOG': {
+      const level = value('--log-level');
+      const levels = ['emerg', 'alert', 'crit', 'error', 'warning', 'notice', 'info', 'debug', 'panic', 'err', 'warn'];
+      if (level !== undefined && !/^[0-7]$/.test(level) && !levels.includes(level.toLowerCase())) {
+        return problem(first(options, '--log-level'), `invalid log level "${level}"`, 'expected 0-7 or emerg, alert, crit, error, warning, notice, info, debug');
+      }
+      const prefix = value('--log-prefix');
+      return built({ ...base, kind: 'LOG', prefix, level });
+    }
     case 'NFLOG': {
       const group = value('--nflog-group');
+      if (group !== undefined && (!/^\d+$/.test(group) || Number(group) > 65535)) return problem(first(options, '--nflog-group'), `invalid NFLOG group "${group}"`, 'groups go from 0 to 65535');
       return built({ ...base, kind: 'NFLOG', group: group === undefined ? undefined : Number(group), prefix: value('--nflog-prefix') });
     }
     case 'DNAT': case 'SNAT': {
@@ -471,6 +562,8 @@ export function buildTarget(name: string, options: readonly RawOption[], span: S
       return built({ ...base, kind: name, toPorts: r.value });
     }
     case 'MARK': {
+      const operations = options.filter((o) => ['--set-mark', '--set-xmark', '--and-mark', '--or-mark', '--xor-mark'].includes(o.name));
+      if (operations.length > 1) return problem(operations[1], 'MARK takes a single operation', 'use one of --set-mark, --set-xmark, --and-mark, --or-mark, --xor-mark');
       const operation = markOperation(options);
       if (!operation.ok) return operation;
       if (!operation.value) return problem(undefined, 'MARK needs --set-mark, --set-xmark, --and-mark, --or-mark or --xor-mark');
@@ -484,8 +577,13 @@ export function buildTarget(name: string, options: readonly RawOption[], span: S
       if (!operation.value) return problem(undefined, 'CONNMARK needs --set-mark, --set-xmark, --save-mark or --restore-mark');
       return built({ ...base, kind: 'CONNMARK', operation: operation.value });
     }
-    case 'CT':
+    case 'CT': {
+      const helper = value('--helper');
+      if (helper !== undefined && !CT_HELPERS.includes(helper)) {
+        return problem(first(options, '--helper'), `unknown conntrack helper "${helper}"`, `the kernel has ${CT_HELPERS.join(', ')}`);
+      }
       return built({ ...base, kind: 'CT', notrack: !!first(options, '--notrack') });
+    }
     case 'NOTRACK': case 'TRACE':
       return built({ ...base, kind: name });
     case 'TCPMSS':
@@ -499,6 +597,14 @@ export function buildTarget(name: string, options: readonly RawOption[], span: S
       return built({ ...base, kind: 'chain', chain: name, goto: false });
   }
 }
+
+/** Conntrack helpers the kernel registers (nf_conntrack_*). */
+const CT_HELPERS = ['amanda', 'ftp', 'tftp', 'irc', 'sip', 'RAS', 'Q.931', 'h245', 'pptp', 'netbios-ns', 'snmp', 'sane', 'snmp_trap'];
+
+const SCTP_CHUNKS = [
+  'DATA', 'INIT', 'INIT_ACK', 'SACK', 'HEARTBEAT', 'HEARTBEAT_ACK', 'ABORT', 'SHUTDOWN', 'SHUTDOWN_ACK', 'ERROR',
+  'COOKIE_ECHO', 'COOKIE_ACK', 'ECN_ECNE', 'ECN_CWR', 'SHUTDOWN_COMPLETE', 'ASCONF', 'ASCONF_ACK', 'FORWARD_TSN', 'ALL', 'NONE',
+];
 
 function canonicalReject(value: string, family: Family): string {
   const aliases: Record<string, string> = family === 'ipv4'

@@ -97,6 +97,7 @@ export function interpretRule(words: readonly Word[], context: RuleContext): Int
   let counters: Counters | undefined;
   const seenTopLevel = new Set<TopLevel>();
   const modules: LoadedModule[] = [];
+  const loadOrder: (LoadedModule | 'target')[] = [];
   let target: { name: string; goto: boolean; options: RawOption[]; table: Readonly<Record<string, OptionSpec>> | undefined; start: number; end: number } | undefined;
   let negation: Word | undefined;
 
@@ -121,7 +122,9 @@ export function interpretRule(words: readonly Word[], context: RuleContext): Int
   const loadModule = (module: string, at: Word) => {
     const table = matchOptionTable(module);
     const greedy = !table;
-    modules.push({ module, table: greedy ? undefined : table, options: [], start: at.start, end: at.end });
+    const loaded: LoadedModule = { module, table: greedy ? undefined : table, options: [], start: at.start, end: at.end };
+    modules.push(loaded);
+    loadOrder.push(loaded);
   };
 
   let i = 0;
@@ -223,6 +226,7 @@ export function interpretRule(words: readonly Word[], context: RuleContext): Int
           }
           const table = extension ? targetOptionTable(value) : {};
           target = { name: value, goto, options: [], table, start: word.start, end: valueWord.end };
+          loadOrder.push('target');
           break;
         }
         default:
@@ -234,13 +238,20 @@ export function interpretRule(words: readonly Word[], context: RuleContext): Int
     // An option of a module or of the target.
     let optionName = word.value;
     let owner: { options: RawOption[]; spec: OptionSpec | undefined; setEnd: (end: number) => void } | undefined;
+    // iptables merges each newly loaded module's options in front of the older
+    // ones, so the most recently loaded module (or target) that knows an option gets it.
     const findOwner = () => {
-      for (const m of modules) {
-        const spec = m.table?.[optionName];
-        if (spec) return { options: m.options, spec, setEnd: (end: number) => { m.end = Math.max(m.end, end); } };
+      for (let k = loadOrder.length - 1; k >= 0; k--) {
+        const owner = loadOrder[k]!;
+        if (owner === 'target') {
+          const t = target!;
+          const spec = t.table?.[optionName];
+          if (spec) return { options: t.options, spec, setEnd: (end: number) => { t.end = Math.max(t.end, end); } };
+          continue;
+        }
+        const spec = owner.table?.[optionName];
+        if (spec) return { options: owner.options, spec, setEnd: (end: number) => { owner.end = Math.max(owner.end, end); } };
       }
-      const spec = target?.table?.[optionName];
-      if (target && spec) { const t = target; return { options: t.options, spec, setEnd: (end: number) => { t.end = Math.max(t.end, end); } }; }
       return undefined;
     };
     owner = findOwner();
@@ -255,7 +266,7 @@ export function interpretRule(words: readonly Word[], context: RuleContext): Int
         owner = findOwner();
       }
     }
-    if (!owner && protocol && !protocol.negated) {
+    if (!owner && protocol) {
       const implicit = PROTOCOL_MODULES[protocol.name];
       if (implicit && !modules.some((m) => m.module === implicit)) {
         loadModule(implicit, word);
@@ -301,10 +312,11 @@ export function interpretRule(words: readonly Word[], context: RuleContext): Int
   if (negation) return fail(negation, '"!" at the end of the rule', { expected: 'an option after "!"' });
 
   const protocolName = protocol && !protocol.negated ? protocol.name : undefined;
+  const negatedProtocol = protocol?.negated ? protocol.name : undefined;
   const matches: Match[] = [];
   const baseSpan = words.length > 0 ? span(words[0]!.start, words[words.length - 1]!.end) : span(0, 1);
   for (const m of modules) {
-    const built = buildMatch(m.module, m.options, span(m.start, m.end), { family: context.family, span: baseSpan, protocol: protocolName });
+    const built = buildMatch(m.module, m.options, span(m.start, m.end), { family: context.family, span: baseSpan, protocol: protocolName, negatedProtocol });
     if (!built.ok) {
       const at = built.problem.option?.span ?? span(m.start, m.end);
       errors.push({ span: at, message: built.problem.message, hint: built.problem.hint });

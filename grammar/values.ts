@@ -48,7 +48,7 @@ export function readPort(text: string): Read<number> {
 }
 
 /** `80`, `1024:65535`, `:1023`, `1024:`. */
-export function readPortRange(text: string): Read<PortRange> {
+export function readPortRange(text: string, reversedOk = false): Read<PortRange> {
   const colon = text.indexOf(':');
   if (colon === -1) {
     const port = readPort(text);
@@ -60,12 +60,12 @@ export function readPortRange(text: string): Read<PortRange> {
   if (!from.ok) return from;
   const to = toText === '' ? ok(65535) : readPort(toText);
   if (!to.ok) return to;
-  if (from.value > to.value) return fail(`invalid port range "${text}"`, 'the first port must not be greater than the second');
+  if (from.value > to.value && !reversedOk) return fail(`invalid port range "${text}"`, 'the first port must not be greater than the second');
   return ok({ from: from.value, to: to.value });
 }
 
-export function readPortMatch(text: string, negated: boolean): Read<PortMatch> {
-  const range = readPortRange(text);
+export function readPortMatch(text: string, negated: boolean, reversedOk = false): Read<PortMatch> {
+  const range = readPortRange(text, reversedOk);
   return range.ok ? ok({ ranges: [range.value], negated }) : range;
 }
 
