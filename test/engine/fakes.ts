@@ -18,7 +18,7 @@ export function fakeSimulator(ruleset: Ruleset): Simulator {
   return {
     host: {
       family: ruleset.family, localAddresses: [], localAddressesKnown: false, externalInterfaces: ['eth0'], bridges: [],
-      route: () => ({ kind: 'external', interface: 'eth0' }), isLocal: () => 'unknown',
+      route: () => ({ kind: 'external', interface: 'eth0' }), isLocal: () => false,
     },
     trace: () => { throw new Error('not in engine tests'); },
     exposure: () => ({ family: ruleset.family, published: [], direct: [], host: [] }),
