@@ -72,7 +72,7 @@ fi
 
 bad=0
 for f in "${files[@]}"; do
-  f=${f#./}
+  f=${f#./}; f=${f#corpus/}
   case "$f" in
     invalid/*)
       if check_file "$f" >/dev/null 2>&1; then
