@@ -1,11 +1,8 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { lintText, renderMessage } from '../../src/engine/engine.ts';
+import { dropRule, fakeAnalysers, policyRule, throwingRule } from './fakes.ts';
 
-// The real Docker model and simulator are not needed here (rules under test read the AST).
-vi.mock('../../src/model/docker.ts', () => ({ recogniseDocker: () => { throw new Error('unused'); } }));
-vi.mock('../../src/sim/index.ts', () => ({ createSimulator: () => { throw new Error('unused'); } }));
-
-const { lintText, renderMessage } = await import('../../src/engine/engine.ts');
-const { dropRule, policyRule, throwingRule, fakeAnalysers } = await import('./fakes.ts');
+// Rules under test read the AST only: the Docker model and simulator are fakes.
 
 const RULESET = `*filter
 :INPUT ACCEPT [0:0]
