@@ -52,6 +52,13 @@ export interface PublishedPort {
   readonly dnatRule?: Rule;
   /** The filter DOCKER ACCEPT rule for the container port, when present. */
   readonly acceptRule?: Rule;
+  /**
+   * How the port is published: `dnat` (nat DOCKER, the usual `-p`), `ingress` (swarm
+   * routing mesh: DNAT in nat DOCKER-INGRESS to the ingress sandbox on docker_gwbridge,
+   * port kept) or `routed` (gateway mode routed: filter ACCEPT only, the host address is
+   * the container's own). Optional for compatibility; absent means `dnat`.
+   */
+  readonly via?: 'dnat' | 'ingress' | 'routed';
 }
 
 export interface DockerUserChain {
@@ -81,4 +88,11 @@ export interface DockerModel {
   readonly dockerRules: ReadonlySet<Rule>;
   /** Bridge names referenced anywhere (interfaces docker0, br-*), even when Docker's chains are absent. */
   readonly referencedBridges: readonly string[];
+  /**
+   * Every layout the dump is consistent with, oldest first, when it cannot tell them
+   * apart (28.0.1–28.1 and 28.2 differ only in the raw table); `layout` is then the newest.
+   */
+  readonly layoutCandidates?: readonly DockerLayout[];
+  /** For each rule in `dockerRules`, the id of the Docker template it matched (`nat-dnat`, `filter-port-accept`, …). */
+  readonly dockerRuleTemplates?: ReadonlyMap<Rule, string>;
 }
