@@ -50,8 +50,10 @@ export function printRule(rule: Rule, withCounters = false): string {
 }
 
 function chainLine(chain: Chain, withCounters: boolean): string {
-  const counters = chain.counters && withCounters ? chain.counters : { packets: 0, bytes: 0 };
-  return `:${chain.name} ${chain.builtin ? (chain.policy ?? 'ACCEPT') : '-'} [${counters.packets}:${counters.bytes}]`;
+  // A chain declared without counters is printed without them, so the text parses back to the same AST.
+  const counters = withCounters ? chain.counters : { packets: 0, bytes: 0 };
+  const suffix = counters ? ` [${counters.packets}:${counters.bytes}]` : '';
+  return `:${chain.name} ${chain.builtin ? (chain.policy ?? 'ACCEPT') : '-'}${suffix}`;
 }
 
 export function printRuleset(ruleset: Ruleset, options: { counters?: boolean } = {}): string {

@@ -268,7 +268,7 @@ export function interpretRule(words: readonly Word[], context: RuleContext): Int
     }
     if (!owner && protocol) {
       const implicit = PROTOCOL_MODULES[protocol.name];
-      if (implicit && !modules.some((m) => m.module === implicit)) {
+      if (implicit && !modules.some((m) => m.module === implicit) && matchOptionTable(implicit)?.[optionName]) {
         loadModule(implicit, word);
         owner = findOwner();
       }
