@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { leftoverNamespaces, oracleAvailable, runOracle, type OracleBatch, type OracleProbe, type OracleRun, type OracleTopology } from '../oracle.ts';
 
 const enabled = process.env.DFO_BENCH === '1';
-const availability = oracleAvailable();
+const availability = enabled ? oracleAvailable() : ({ ok: false, reason: 'set DFO_BENCH=1' } as const);
 const RULESETS = Number(process.env.DFO_BENCH_RULESETS ?? 20);
 const PROBES = Number(process.env.DFO_BENCH_PROBES ?? 500);
 const SEED = Number(process.env.DFO_BENCH_SEED ?? 1);

@@ -128,20 +128,8 @@ def parse(b, full=True):
             if len(l4) >= 6:
                 p["echo_id"] = struct.unpack_from("!H", l4, 4)[0]
         elif full and len(l4) > 8:
-            p["inner"] = parse(l4[8:], full=False) or _partial_inner(l4[8:], ver)
+            p["inner"] = parse(l4[8:], full=False)
     return p
-
-
-def _partial_inner(b, ver):
-    """Header quoted in an ICMP error when only a few bytes are available (nft trace
-    events carry 20 bytes of the transport header: 12 bytes of the quoted IP header)."""
-    if ver == 4 and len(b) >= 10 and b[0] >> 4 == 4:
-        return {"fam": 4, "pid": struct.unpack_from("!H", b, 4)[0], "proto": {6: "tcp", 17: "udp", 1: "icmp"}.get(b[9]),
-                "partial": True}
-    if ver == 6 and len(b) >= 7 and b[0] >> 4 == 6:
-        return {"fam": 6, "pid": struct.unpack_from("!I", b, 0)[0] & 0xFFFFF,
-                "proto": {6: "tcp", 17: "udp", ICMP6: "icmp"}.get(b[6]), "partial": True}
-    return None
 
 
 def is_echo_request(pk):

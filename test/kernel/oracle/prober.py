@@ -38,8 +38,8 @@ class Prober:
             s.setsockopt(socket.SOL_SOCKET, nsutil.SO_RCVBUFFORCE, 8 << 20)
             s.setblocking(False)
             self.taps.append((n, s))
-        self.nft = tr_.NftTraceSock(self.host_ns)
-        self.nflog = tr_.NflogSock(self.host_ns, self.fams) if backend == "legacy" else None
+        self.nft = tr_.NftTraceSock(self.host_ns) if backend == "nft" else None
+        self.nflog = tr_.NflogSock(self.host_ns, self.fams if backend == "legacy" else [])
         self.batch_no = 0
         self._reset_nft()
 
@@ -191,9 +191,8 @@ class Prober:
             else:  # an ICMP error: the header it quotes (un-NATed by conntrack) is the probe's
                 q = pkt.get("inner")
                 p = by_pid.get(q["pid"]) if q else None
-                if p is not None and not (q["proto"] == p["proto"] and q["fam"] == p["fam"] and (q.get("partial") or (
-                        q["src"] == p["src"] and (p["proto"] == "icmp" and q.get("echo_id") == p["pid"] or
-                                                  p["proto"] != "icmp" and q.get("sport") == p["sport"])))):
+                if p is not None and not (q["proto"] == p["proto"] and q["fam"] == p["fam"] and q["src"] == p["src"] and (
+                        q.get("echo_id") == p["pid"] if p["proto"] == "icmp" else q.get("sport") == p["sport"])):
                     p = None
             if p is None or p["node"] is not node or p["pid"] not in sent or p["fam"] != pkt["fam"]:
                 return None
@@ -270,7 +269,7 @@ class Prober:
             wait_readable(fds, 0.005)
         drain()
         t_wait = time.perf_counter()
-        traces, local = tr_.probe_traces(by_pid, index, self.nft.take(), self.nflog.take() if self.nflog else None,
+        traces, local = tr_.probe_traces(by_pid, index, self.nft.take() if self.nft else [], self.nflog.take(),
                                          keep_empty_policies)
         for pkt in local:  # what the host's own stack received: probes delivered there, replies to host probes
             p = by_pid.get(pkt["pid"])
@@ -290,7 +289,7 @@ class Prober:
         t_end = time.perf_counter()
         stats = {"probes": len(ps), "indexMs": round((t_index - t0) * 1000, 2),
                  "sendWaitMs": round((t_wait - t_send) * 1000, 2), "traceMs": round((t_end - t_wait) * 1000, 2),
-                 "traceOverruns": self.nft.overruns + (self.nflog.overruns if self.nflog else 0)}
+                 "traceOverruns": (self.nft.overruns if self.nft else 0) + self.nflog.overruns}
         return out, stats
 
     def _discard(self):
@@ -301,7 +300,7 @@ class Prober:
                     pass
             except (BlockingIOError, InterruptedError):
                 pass
-        self.nft.take()
-        if self.nflog:
-            self.nflog.take()
+        if self.nft:
+            self.nft.take()
+        self.nflog.take()
         self.topo.serve_listeners([s for _, _, s in self.topo.listen_socks])

@@ -3,15 +3,16 @@
 A small nft table of our own (`inet dfo_mark`) sets skb->nf_trace on every packet at
 priority -350 (before raw) in prerouting and output; both nf_tables and legacy ip_tables
 honour the flag. Its `in_last` chain (input hook, priority 10000: after every iptables
-table) marks packets the host's own stack really receives: local delivery, and the replies
-to probes sent from the host.
+table) logs the packets the host's own stack really receives (local delivery, and the
+replies to probes sent from the host) to NFLOG group LOCAL_GROUP, whole, so that ICMP errors
+can be matched by the header they quote.
 
   nft backend     nf_tables trace events (netlink group NFNLGRP_NFTRACE, what
                   `xtables-monitor --trace` shows), read with a 16 MiB buffer; rule handles
                   are turned into positions with `nft -j -a list ruleset`.
   legacy backend  nfnetlink_log is made the netns's logger for IPv4/IPv6 and NFLOG group 0
                   receives the legacy TRACE lines ("TRACE: nat:DOCKER:rule:2"); the nft
-                  trace socket still reports the dfo_mark events.
+                  trace is not needed then.
 Positions are `iptables -L --line-numbers` numbers; 0 = the chain's policy (base chain) or
 falling off the end of a user chain. Verdicts come from the rule's text (iptables-save),
 so both backends say the same thing: ACCEPT, DROP, RETURN, JUMP:<chain>, GOTO:<chain>,
@@ -29,12 +30,15 @@ import packets as pk_
 from nsutil import nl_attrs, nl_msgs
 
 MARK_TABLE = "dfo_mark"
+LOCAL_GROUP = 40719         # NFLOG group of the local-delivery log (legacy TRACE uses group 0)
+LOCAL_PREFIX = "dfo-local"
 _MARK = MARK_TABLE.encode()
 MARK_RULESET = (
     f"table inet {MARK_TABLE} {{\n"
     " chain pre {\n  type filter hook prerouting priority -350; policy accept;\n  meta nftrace set 1\n }\n"
     " chain out {\n  type filter hook output priority -350; policy accept;\n  meta nftrace set 1\n }\n"
-    " chain in_last {\n  type filter hook input priority 10000; policy accept;\n  counter\n }\n"
+    " chain in_last {\n  type filter hook input priority 10000; policy accept;\n"
+    f"  log prefix \"{LOCAL_PREFIX}\" group {LOCAL_GROUP}\n }}\n"
     "}\n")
 BASE_CHAINS = ("PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING")
 BUILTIN = {"raw": ("PREROUTING", "OUTPUT"), "mangle": BASE_CHAINS,
@@ -190,20 +194,21 @@ class NftTraceSock(_NlSock):
 
 
 class NflogSock(_NlSock):
-    """nfnetlink_log group 0, made the logger of the host netns for IPv4 and IPv6."""
+    """nfnetlink_log: group LOCAL_GROUP (the mark table's local-delivery log) and, for the
+    legacy backend, group 0 with nfnetlink_log made the netns's IPv4/IPv6 logger so that the
+    legacy TRACE lines arrive there."""
 
-    def __init__(self, host_ns, fams):
-        self.host_ns, self.fams = host_ns, fams
-        for fam in fams:
+    def __init__(self, host_ns, trace_fams):
+        self.host_ns, self.fams = host_ns, trace_fams
+        for fam in trace_fams:
             nsutil.sysctl(host_ns, f"net.netfilter.nf_log.{2 if fam == 4 else 10}", "nfnetlink_log")
         super().__init__(host_ns)
         s = self.sock
-        nsutil.nfnl_request(s, NFNL_SUBSYS_ULOG, NFULNL_MSG_CONFIG, socket.AF_UNSPEC,
-                            nsutil.nl_attr(1, struct.pack("B", 1)), res_id=0)  # CFG_CMD BIND
-        nsutil.nfnl_request(s, NFNL_SUBSYS_ULOG, NFULNL_MSG_CONFIG, socket.AF_UNSPEC,
-                            nsutil.nl_attr(2, struct.pack("!IBB", 0xFFFF, 2, 0)), res_id=0)  # CFG_MODE packet
-        nsutil.nfnl_request(s, NFNL_SUBSYS_ULOG, NFULNL_MSG_CONFIG, socket.AF_UNSPEC,
-                            nsutil.nl_attr(5, struct.pack("!I", 1)), res_id=0)  # QTHRESH 1: no batching
+        for group in ([0] if trace_fams else []) + [LOCAL_GROUP]:
+            for attr in (nsutil.nl_attr(1, struct.pack("B", 1)),                    # CFG_CMD BIND
+                         nsutil.nl_attr(2, struct.pack("!IBB", 0xFFFF, 2, 0)),      # CFG_MODE copy packet
+                         nsutil.nl_attr(5, struct.pack("!I", 1))):                  # QTHRESH 1: no batching
+                nsutil.nfnl_request(s, NFNL_SUBSYS_ULOG, NFULNL_MSG_CONFIG, socket.AF_UNSPEC, attr, res_id=group)
         s.setblocking(False)
 
     def close(self):
@@ -217,8 +222,8 @@ class NflogSock(_NlSock):
 
 # ------------------------------------------------------------------ decoding
 def _trace_attrs(payload):
-    """nl_attrs for a trace message, or None for the mark table's own pre/out chains (a
-    third of all events), recognised before their headers are sliced out."""
+    """nl_attrs for a trace message, or None for the mark table's own chains (a third of
+    all events), recognised before their headers are sliced out."""
     out, i, n = {}, 4, len(payload)
     unpack = struct.unpack_from
     while i + 4 <= n:
@@ -227,7 +232,7 @@ def _trace_attrs(payload):
             break
         typ &= 0x3FFF
         out[typ] = payload[i + 4:i + ln]
-        if typ == 1 and out[1][:len(_MARK) + 1] == _MARK + b"\0" and 2 in out and out[2][:8] != b"in_last\0":
+        if typ == 1 and out[1][:len(_MARK) + 1] == _MARK + b"\0":
             return None
         i += (ln + 3) & ~3
     return out
@@ -267,14 +272,19 @@ def nft_events(raw):
 
 
 def nflog_events(raw):
-    """legacy TRACE messages -> [(pkt, hook, table, chain, kind, num)]."""
-    out = []
+    """NFLOG messages -> ([(pkt, hook, table, chain, kind, num)] legacy TRACE, [pkt] local deliveries)."""
+    trace, local = [], []
     for data in raw:
         for typ, payload in nl_msgs(data):
             if typ != (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET or len(payload) < 4:
                 continue
             a = nl_attrs(payload[4:])
             prefix = a.get(10, b"").rstrip(b"\0").decode(errors="replace")
+            if prefix == LOCAL_PREFIX:
+                pkt = pk_.parse(a.get(9, b""))
+                if pkt is not None:
+                    local.append(pkt)
+                continue
             if not prefix.startswith("TRACE: "):
                 continue
             pkt = pk_.parse(a.get(9, b""))
@@ -283,17 +293,18 @@ def nflog_events(raw):
             hook = BASE_CHAINS[a[1][2]] if 1 in a and len(a[1]) >= 3 and a[1][2] < 5 else None
             try:
                 table, chain, kind, num = prefix[7:].strip().split(":")
-                out.append((pkt, hook, table, chain, kind, int(num)))
+                trace.append((pkt, hook, table, chain, kind, int(num)))
             except ValueError:
                 continue
-    return out
+    return trace, local
 
 
 def probe_traces(probes_by_pid, index, nft_raw, nflog_raw, keep_empty_policies=False):
-    """Assign trace events to probes. Returns ({pid: [event]}, [local-delivery packets])."""
+    """Assign trace events to probes (nft_raw: nf_tables trace datagrams, nft backend only;
+    nflog_raw: NFLOG datagrams). Returns ({pid: [event]}, [local-delivery packets])."""
     traces = {pid: [] for pid in probes_by_pid}
     hook_now = {}
-    local = []
+    legacy_trace, local = nflog_events(nflog_raw)
 
     def owner(pkt):
         p = probes_by_pid.get(pkt["pid"])
@@ -315,11 +326,7 @@ def probe_traces(probes_by_pid, index, nft_raw, nflog_raw, keep_empty_policies=F
 
     for pkt, tfam, table, chain, handle, ttype, verdict in nft_events(nft_raw):
         if table == MARK_TABLE:
-            if chain == "in_last" and ttype == 3:
-                local.append(pkt)
             continue
-        if nflog_raw is not None:
-            continue  # legacy backend: only the marks come from nf_tables
         fam = FAM_OF_NFPROTO.get(tfam)
         p = owner(pkt)
         if p is None or fam != p["fam"]:
@@ -336,8 +343,7 @@ def probe_traces(probes_by_pid, index, nft_raw, nflog_raw, keep_empty_policies=F
             add(p, table, hook, chain, 0, "POLICY:" + (verdict or "?"), None, pkt)
         elif ttype in (2, 3) and chain not in BASE_CHAINS:  # end of a user chain (implicit return)
             add(p, table, hook, chain, 0, "RETURN", None, pkt)
-    if nflog_raw is not None:
-        for pkt, hook, table, chain, kind, num in nflog_events(nflog_raw):
+    for pkt, hook, table, chain, kind, num in legacy_trace:
             p = owner(pkt)
             if p is None:
                 continue
