@@ -8,7 +8,7 @@
 // (PASS / MISS / SKIP). The last line of output is one JSON object with everything measured.
 // To add a section, write a module like scripts/bench/parse.mjs and list it in SECTIONS.
 import { execFileSync } from 'node:child_process';
-import { cpus, release } from 'node:os';
+import { cpus, loadavg, release } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_OUT_DIR } from './gen/index.mjs';
@@ -62,7 +62,10 @@ function environment() {
   } catch {
     // Reported as null: the parse section still runs without iptables.
   }
-  return { node: process.version, kernel: release(), cpus: cpus().length, cpuModel: cpus()[0]?.model ?? null, iptables, date: new Date().toISOString() };
+  return {
+    node: process.version, kernel: release(), cpus: cpus().length, cpuModel: cpus()[0]?.model ?? null, iptables,
+    date: new Date().toISOString(), loadAverageAtStart: loadavg()[0],
+  };
 }
 
 async function main(argv) {
@@ -85,7 +88,7 @@ async function main(argv) {
     log: (line) => console.error(line),
   };
   const env = environment();
-  console.log(`dockfw-lint bench — node ${env.node}, ${env.cpus} × ${env.cpuModel}, kernel ${env.kernel}, ${env.iptables ?? 'no iptables'}`);
+  console.log(`dockfw-lint bench — node ${env.node}, ${env.cpus} × ${env.cpuModel}, kernel ${env.kernel}, ${env.iptables ?? 'no iptables'}, load ${env.loadAverageAtStart.toFixed(2)}`);
 
   const report = { bench: 'dockfw-lint', env, options: { runs: options.runs, startupRuns: options.startupRuns, backend: options.backend, restore: options.restore }, sections: {}, targets: [] };
   for (const section of SECTIONS) {
@@ -107,7 +110,9 @@ async function main(argv) {
     report.targets.push(...result.targets.map((item) => ({ section: section.name, ...item })));
   }
 
-  console.log('\n## Targets');
+  // Timings on a shared machine move with its load: record it so runs can be compared fairly.
+  env.loadAverageAtEnd = loadavg()[0];
+  console.log(`\n## Targets (load average ${env.loadAverageAtStart.toFixed(2)} at start, ${env.loadAverageAtEnd.toFixed(2)} at end, ${env.cpus} CPUs)`);
   for (const item of report.targets) {
     const measured = item.value == null ? (item.reason ?? 'not measured') : `${item.value.toFixed(2)} ${item.unit} (limit ${item.limit} ${item.unit})`;
     console.log(`${item.status.padEnd(5)} ${item.name}: ${measured}`);
