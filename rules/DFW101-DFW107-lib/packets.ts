@@ -1,0 +1,212 @@
+// Shared by the DFW101–DFW107 rules: which interfaces count as external, which
+// addresses make readable proof packets, the packets themselves, and how a
+// trace reads in a message. The simulator walks; this only asks and reads.
+
+import type { Family, Rule, Ruleset, Span } from '../../grammar/ast.ts';
+import type { LintSettings } from '../../src/engine/types.ts';
+import { AddressSet, bigintToAddress } from '../../src/model/addrset.ts';
+import type { PublishedPort } from '../../src/model/docker-types.ts';
+import type { RulesetSimulator } from '../../src/sim/index.ts';
+import { candidateInterfaces, OTHER_INTERFACE, representativeLocalAddress } from '../../src/sim/exposure.ts';
+import type { L4Protocol, Packet, Trace, TraceStep } from '../../src/sim/types.ts';
+
+/** The interface name a packet gets when it stands for "any other interface" (as exposure() uses it). */
+export const OTHER_INTERFACE_NAME = 'dfw-other0';
+
+export interface ExternalInterface {
+  /** Given to the packet. */
+  readonly name: string;
+  /** For messages: `eth0`, `any interface`. */
+  readonly label: string;
+  /** For commands: `-i eth0`, or undefined when it stands for any interface. */
+  readonly flag?: string;
+}
+
+function externalInterface(name: string, alone: boolean): ExternalInterface {
+  if (name === OTHER_INTERFACE || name === OTHER_INTERFACE_NAME) {
+    return { name: OTHER_INTERFACE_NAME, label: alone ? 'any interface' : 'any other interface' };
+  }
+  return { name, label: name, flag: `-i ${name}` };
+}
+
+/**
+ * The interfaces traffic from outside arrives on: the configured ones; else the
+ * ones the administrator's rules name (`-i eth0`), the vocabulary the admin filters
+ * in; else any interface. `withOthers` adds "any other interface" to named ones,
+ * for questions about every packet rather than about exposure.
+ */
+export function externalInterfaces(sim: RulesetSimulator, settings: LintSettings, withOthers = false): ExternalInterface[] {
+  if (settings.externalInterfaces.length > 0) return settings.externalInterfaces.map((n) => externalInterface(n, false));
+  const named = candidateInterfaces(sim, undefined).filter((n) => n !== OTHER_INTERFACE);
+  if (named.length === 0) return [externalInterface(OTHER_INTERFACE, true)];
+  const names = withOthers ? [...named, OTHER_INTERFACE] : named;
+  return names.map((n) => externalInterface(n, false));
+}
+
+/**
+ * Sources that are not "the internet": private, shared, loopback, link-local,
+ * multicast and reserved ranges (RFC 6890, RFC 4193, RFC 4291). Documentation
+ * ranges are deliberately not here: examples use them for public addresses.
+ */
+const SPECIAL: Readonly<Record<Family, readonly string[]>> = {
+  ipv4: ['0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.0.0.0/24',
+    '192.168.0.0/16', '198.18.0.0/15', '224.0.0.0/4', '240.0.0.0/4'],
+  ipv6: ['::/128', '::1/128', '::ffff:0:0/96', '100::/64', 'fc00::/7', 'fe80::/10', 'ff00::/8'],
+};
+
+/** Every address a connection from the internet may come from. */
+export function internetSources(family: Family): AddressSet {
+  return AddressSet.fromCidrs(family, SPECIAL[family]).complement();
+}
+
+/** 127.0.0.0/8 or ::1. */
+export function isLoopback(family: Family, address: string): boolean {
+  return AddressSet.fromCidrs(family, [family === 'ipv4' ? '127.0.0.0/8' : '::1/128']).containsText(address);
+}
+
+const PREFERRED: Readonly<Record<Family, readonly string[]>> = {
+  ipv4: ['203.0.113.50', '198.51.100.50', '192.0.2.50', '100.64.0.50', '10.99.0.50', '192.168.99.50', '172.31.99.50'],
+  ipv6: ['2001:db8:ffee::50', '2001:db8::50', 'fd00:99::50'],
+};
+
+/** A readable member of the set (a documentation or public address when it has one), never one of `avoid`. */
+export function pickAddress(family: Family, set: AddressSet, avoid: readonly string[] = []): string | undefined {
+  const usable = avoid.length === 0 ? set : set.subtract(AddressSet.fromCidrs(family, avoid));
+  const hit = PREFERRED[family].find((a) => usable.containsText(a));
+  if (hit) return hit;
+  for (const part of [usable.intersect(internetSources(family)), usable]) {
+    const first = part.sample();
+    if (first === undefined) continue;
+    // Skip a network's .0 when the next address is in the set too.
+    const next = first + 1n;
+    return bigintToAddress(family, part.contains(next) ? next : first);
+  }
+  return undefined;
+}
+
+/** The address a connection to a published port is sent to: its host address, else one of the host's. */
+export function publishedDestination(sim: RulesetSimulator, port: PublishedPort): string {
+  return port.hostAddress ?? representativeLocalAddress(sim);
+}
+
+/** A new connection (bare SYN for TCP) arriving on an interface. */
+export function newConnection(family: Family, proto: L4Protocol, src: string, dst: string, dport: number, inInterface: string): Packet {
+  return { family, proto, src, dst, dport, sport: 40000, inInterface, state: 'NEW' };
+}
+
+/** The port a container's outgoing connection uses: inside Linux's default ephemeral range 32768–60999. */
+export const CONTAINER_EPHEMERAL_PORT = 45678;
+
+/** A reply to a connection a container opened to remote:remotePort, arriving on an interface (already de-NATed by conntrack). */
+export function replyToContainer(
+  family: Family, proto: L4Protocol, remote: string, remotePort: number, container: string, inInterface: string,
+): Packet {
+  return {
+    family, proto, src: remote, dst: container, sport: remotePort, dport: CONTAINER_EPHEMERAL_PORT, inInterface,
+    state: 'ESTABLISHED',
+    original: { src: container, dst: remote, sport: CONTAINER_EPHEMERAL_PORT, dport: remotePort, direction: 'REPLY' },
+  };
+}
+
+/** `tcp 203.0.113.50:40000 → 198.51.100.10:8080` */
+export function packetText(packet: Packet): string {
+  const host = (a: string) => (packet.family === 'ipv6' ? `[${a}]` : a);
+  return `${packet.proto} ${host(packet.src)}:${packet.sport ?? 40000} → ${host(packet.dst)}:${packet.dport ?? 0}`;
+}
+
+/** `172.18.0.2:80`, `[fd00::2]:80` */
+export function endpoint(family: Family, address: string, port: number): string {
+  return family === 'ipv6' ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/** How a published port reads: `tcp 0.0.0.0:8080 → 172.18.0.2:80`. */
+export function publishedText(family: Family, port: PublishedPort): string {
+  const any = family === 'ipv6' ? '::' : '0.0.0.0';
+  if (port.via === 'routed') return `${port.proto} ${endpoint(family, port.container.address, port.container.port)} (routed, no NAT)`;
+  return `${port.proto} ${endpoint(family, port.hostAddress ?? any, port.hostPort)} → ${endpoint(family, port.container.address, port.container.port)}`;
+}
+
+/** The rule a trace step evaluated, or undefined for a policy step. */
+export function stepRule(ruleset: Ruleset, step: TraceStep): Rule | undefined {
+  if (step.position === 0) return undefined;
+  const chain = ruleset.tables.find((t) => t.name === step.table)?.chains.find((c) => c.name === step.chain);
+  return chain?.rules[step.position - 1];
+}
+
+/** `nat DOCKER line 64`, `the filter FORWARD policy (line 13)`. */
+export function stepLabel(step: TraceStep): string {
+  if (step.position === 0) return `the ${step.table} ${step.chain} policy${step.line > 0 ? ` (line ${step.line})` : ''}`;
+  return `${step.table} ${step.chain} line ${step.line}`;
+}
+
+/** The last ACCEPT (rule or policy) in the filter table: what let the packet through. */
+export function acceptingStep(trace: Trace): TraceStep | undefined {
+  for (let i = trace.steps.length - 1; i >= 0; i--) {
+    const s = trace.steps[i]!;
+    if (s.table === 'filter' && (s.action === 'accept' || s.action === 'policy-accept')) return s;
+  }
+  return undefined;
+}
+
+/** The step that DNATed the packet. */
+export function dnatStep(trace: Trace): TraceStep | undefined {
+  return trace.steps.find((s) => s.action === 'dnat');
+}
+
+/** The step that dropped or rejected the packet (rule or policy). */
+export function decidingStep(trace: Trace): TraceStep | undefined {
+  const last = trace.steps[trace.steps.length - 1];
+  return last && (last.action === 'drop' || last.action === 'reject' || last.action === 'policy-drop') ? last : undefined;
+}
+
+/** Whether the trace evaluated (and matched) this rule. */
+export function traceMatched(ruleset: Ruleset, trace: Trace, rule: Rule): boolean {
+  return trace.steps.some((s) => s.matched !== false && stepRule(ruleset, s) === rule);
+}
+
+/** `DNATed by nat DOCKER line 64 to 172.18.0.2:80, accepted by filter DOCKER line 36` */
+export function pathSummary(trace: Trace): string {
+  const parts: string[] = [];
+  const dnat = dnatStep(trace);
+  if (dnat) parts.push(`DNATed by ${stepLabel(dnat)}${dnat.rewrite ? ` (${dnat.rewrite})` : ''}`);
+  const accept = acceptingStep(trace);
+  if (trace.verdict === 'accept') {
+    if (accept) parts.push(`accepted by ${stepLabel(accept)}`);
+    parts.push(trace.reason);
+  } else {
+    parts.push(trace.reason);
+  }
+  return parts.join(', ');
+}
+
+/**
+ * The administrator's own rule that let the packet through: an ACCEPT, or a
+ * RETURN that tests something (not a chain's bare trailing RETURN). Such a rule
+ * on the path is a decision to let this traffic in.
+ */
+export function decisionOnPath(ruleset: Ruleset, trace: Trace, isDecision: (rule: Rule) => boolean): Rule | undefined {
+  for (const s of trace.steps) {
+    if ((s.action !== 'accept' && s.action !== 'return') || s.matched === false) continue;
+    const rule = stepRule(ruleset, s);
+    if (!rule || !isDecision(rule)) continue;
+    if (s.action === 'return' && isBare(rule)) continue;
+    return rule;
+  }
+  return undefined;
+}
+
+function isBare(rule: Rule): boolean {
+  return !rule.protocol && !rule.source && !rule.destination && !rule.inInterface && !rule.outInterface && !rule.fragment
+    && rule.matches.every((m) => m.kind === 'comment');
+}
+
+/** Short CIDR list for messages. */
+export function cidrList(cidrs: readonly string[], max = 4): string {
+  return cidrs.length > max ? `${cidrs.slice(0, max).join(', ')} and ${cidrs.length - max} more` : cidrs.join(', ');
+}
+
+/** Where a chain is declared (`:INPUT DROP`), or the table header when the dump omits it. */
+export function chainSpan(ruleset: Ruleset, table: string, chain: string): Span | undefined {
+  const t = ruleset.tables.find((x) => x.name === table);
+  return t?.chains.find((c) => c.name === chain)?.span ?? t?.span;
+}
