@@ -1,0 +1,97 @@
+// The main command: lint files, directories or stdin and report.
+
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import pc from 'picocolors';
+import type { Family } from '../../grammar/ast.ts';
+import type { FailureThreshold } from '../config/types.ts';
+import { activeRules, atOrAbove, lintHostsDetailed } from '../engine/engine.ts';
+import { ENGINE_RULES, INTERNAL_ERROR } from '../engine/engine-rules.ts';
+import { buildHosts } from '../engine/host.ts';
+import { builtinRules } from '../engine/registry.ts';
+import { decideColour } from '../report/colour.ts';
+import { REPORTERS, type Format, type LintReport } from '../report/index.ts';
+import { formatParseError } from '../report/text.ts';
+import { collectInputs } from './inputs.ts';
+import { type CliIO, EXIT, UsageError } from './io.ts';
+import { explainRule, listRules } from './rules-info.ts';
+import { failureThreshold, lintSettings, loadEffectiveConfig } from './settings.ts';
+import { TOOL } from './tool.ts';
+
+export interface LintFlags {
+  readonly format: Format;
+  readonly failureThreshold?: FailureThreshold;
+  readonly quiet?: boolean;
+  readonly outputFile?: string;
+  readonly config?: string;
+  readonly extIf?: string[];
+  readonly localAddr?: string[];
+  readonly family?: Family;
+  readonly color?: boolean;
+  readonly inlineSuppressions?: boolean;
+  readonly stdinFilename?: string;
+  readonly explain?: string;
+  readonly listRules?: boolean;
+}
+
+export async function runLint(paths: readonly string[], flags: LintFlags, io: CliIO): Promise<number> {
+  const effective = await loadEffectiveConfig(io, flags.config, builtinRules);
+  if (flags.listRules) {
+    io.stdout.write(listRules(effective.rules, effective.ruleConfig));
+    return EXIT.clean;
+  }
+  if (flags.explain !== undefined) {
+    const text = explainRule(effective.rules, flags.explain);
+    if (text === undefined) throw new UsageError(`unknown rule "${flags.explain}"`, 'dockfw-lint --list-rules shows the ids and names');
+    io.stdout.write(text);
+    return EXIT.clean;
+  }
+
+  const collected = collectInputs(paths, io, flags.stdinFilename);
+  const settings = lintSettings(effective.config, flags);
+  const built = buildHosts(collected.inputs, settings, flags.family);
+  const quiet = flags.quiet ?? false;
+  const outcome = lintHostsDetailed(built.hosts, effective.rules, settings, effective.ruleConfig, {
+    suppressions: effective.suppressions,
+    configFile: effective.file,
+    configText: effective.text,
+    inlineSuppressions: flags.inlineSuppressions !== false,
+    quiet,
+    today: io.today,
+  });
+  const errors = [...collected.errors, ...built.errors].sort((a, b) =>
+    (a.span.file < b.span.file ? -1 : a.span.file > b.span.file ? 1 : 0) || a.span.line - b.span.line || a.span.column - b.span.column);
+  const ran = activeRules(effective.rules, effective.ruleConfig, quiet);
+  const engineRan = activeRules(ENGINE_RULES, effective.ruleConfig, quiet);
+  const report: LintReport = {
+    tool: TOOL,
+    files: collected.files,
+    findings: outcome.findings,
+    errors,
+    rules: [...engineRan, ...ran].sort((a, b) => (a.meta.id < b.meta.id ? -1 : a.meta.id > b.meta.id ? 1 : 0)),
+    suppressed: outcome.suppressed,
+  };
+
+  // Errors go to stderr in every format (machine formats also carry them in the document).
+  if (errors.length > 0) {
+    const c = pc.createColors(decideColour({ flag: flags.color, env: io.env, isTTY: io.stderr.isTTY }));
+    io.stderr.write(`${errors.map((e) => formatParseError(e, c)).join('\n')}\n`);
+  }
+  const toFile = flags.outputFile !== undefined;
+  const color = flags.format === 'text' && decideColour({ flag: flags.color, env: io.env, isTTY: !toFile && io.stdout.isTTY });
+  const document = REPORTERS[flags.format](report, { color, quiet });
+  if (toFile) {
+    try {
+      writeFileSync(resolve(io.cwd, flags.outputFile!), document);
+    } catch (error) {
+      throw new UsageError(`cannot write ${flags.outputFile}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
+  } else if (document) {
+    io.stdout.write(document);
+  }
+
+  if (errors.length > 0 || outcome.findings.some((f) => f.ruleId === INTERNAL_ERROR.meta.id)) return EXIT.trouble;
+  const threshold = failureThreshold(flags.failureThreshold, effective.config);
+  if (threshold !== 'none' && outcome.findings.some((f) => atOrAbove(f.severity, threshold))) return EXIT.findings;
+  return EXIT.clean;
+}
