@@ -30,7 +30,7 @@ const topology: OracleTopology = {
   family: 'ipv4',
   hostInterfaces: [{ name: 'eth0', address: '203.0.113.10/24' }],
   bridges: [
-    { name: 'docker0', address: '172.17.0.1/16', containers: ['172.17.0.2'] },
+    { name: 'docker0', address: '172.17.0.1/16', containers: ['172.17.0.2'], hairpin: true },
     { name: BR, address: '172.18.0.1/16', containers: ['172.18.0.2'] },
   ],
   externalClients: [{ interface: 'eth0', addresses: ['203.0.113.50/24', '198.51.100.7/32'] }],
@@ -58,6 +58,7 @@ const hostSsh: OracleProbe = { id: 'host-22', from: ext, proto: 'tcp', src: '203
 const ping: OracleProbe = { id: 'ping', from: ext, proto: 'icmp', src: '203.0.113.50', dst: '203.0.113.10' };
 const egress: OracleProbe = { id: 'egress', from: { kind: 'container', address: '172.17.0.2' }, proto: 'tcp', src: '172.17.0.2', dst: '198.51.100.7', dport: 443 };
 const crossNetwork: OracleProbe = { id: 'db-to-web', from: { kind: 'container', address: '172.18.0.2' }, proto: 'tcp', src: '172.18.0.2', dst: '172.17.0.2', dport: 80 };
+const selfViaPublished: OracleProbe = { id: 'self-via-8080', from: { kind: 'container', address: '172.17.0.2' }, proto: 'tcp', src: '172.17.0.2', dst: '203.0.113.10', dport: 8080 };
 const fromHost8080: OracleProbe = { id: 'host-to-8080', from: { kind: 'host' }, proto: 'tcp', src: '203.0.113.10', dst: '203.0.113.10', dport: 8080 };
 
 const batches = {
@@ -78,6 +79,17 @@ const batches = {
       '-A DOCKER-USER -p udp -m conntrack --ctorigdstport 5353 -j REJECT --reject-with icmp-port-unreachable',
     ),
     probes: [published8080, published5353],
+  },
+  // --userland-proxy=false: no `-i docker0 -j RETURN`, DNAT from the bridge too, hairpin MASQUERADE
+  hairpin: {
+    ruleset: BASE.replace('-A DOCKER -i docker0 -j RETURN\n', '')
+      .replace('-A DOCKER ! -i docker0 -p tcp -m tcp --dport 8080', '-A DOCKER -p tcp -m tcp --dport 8080')
+      .replace('-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE', '-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE\n-A POSTROUTING -s 172.17.0.2/32 -d 172.17.0.2/32 -p tcp -m tcp --dport 80 -j MASQUERADE'),
+    probes: [selfViaPublished],
+  },
+  hairpinWithoutMasquerade: {
+    ruleset: BASE.replace('-A DOCKER -i docker0 -j RETURN\n', '').replace('-A DOCKER ! -i docker0 -p tcp -m tcp --dport 8080', '-A DOCKER -p tcp -m tcp --dport 8080'),
+    probes: [selfViaPublished],
   },
   broken: { ruleset: insertBefore('-A DOCKER-USER -j RETURN', '-A DOCKER-USER -j NO-SUCH-CHAIN'), probes: [published8080] },
   afterBroken: { ruleset: BASE, probes: [published8080] },
@@ -231,6 +243,19 @@ describe.skipIf(!availability.ok)('kernel oracle', () => {
       const udp = result(backend, 'reject', 'published-5353');
       expect(udp).toMatchObject({ reply: 'icmp-3-3', delivered: { where: null } });
       expect(path(udp).at(-1)).toEqual(ev('filter', 'FORWARD', 'DOCKER-USER', 2, 'REJECT'));
+    });
+
+    it('hairpin: a container reaches itself through its published port only with the hairpin MASQUERADE', () => {
+      const r = result(backend, 'hairpin', 'self-via-8080');
+      expect(r.reply).toBe('synack');
+      expect(r.delivered).toMatchObject({ where: 'container', namespace: 'container:172.17.0.2', src: '172.17.0.1', dst: '172.17.0.2', dport: 80 });
+      expect(path(r)[0]).toEqual(ev('nat', 'PREROUTING', 'PREROUTING', 1, 'JUMP:DOCKER'));
+      expect(path(r).at(-1)).toEqual(ev('nat', 'POSTROUTING', 'POSTROUTING', 3, 'MASQUERADE'));
+      // without it the packet comes back with the container's own address as source: a martian
+      // its stack drops, although netfilter accepted it and it arrived on the container's interface
+      const martian = result(backend, 'hairpinWithoutMasquerade', 'self-via-8080');
+      expect(martian).toMatchObject({ reply: null, delivered: { where: null } });
+      expect(path(martian)).toContainEqual(ev('filter', 'FORWARD', 'FORWARD', 10, 'ACCEPT'));
     });
 
     it('a ruleset the kernel refuses is reported, and the next batch runs normally', () => {

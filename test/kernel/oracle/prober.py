@@ -39,6 +39,11 @@ class Prober:
             s.setblocking(False)
             self.taps.append((n, s))
         self.nft = tr_.NftTraceSock(self.host_ns) if backend == "nft" else None
+        self.local = []  # (container, NFLOG socket): what each container's stack really receives
+        for n in topo.nodes:
+            if n.kind == "container":
+                nsutil.run(n.ns, ["nft", "-f", "-"], stdin=tr_.LOCAL_RULESET)
+                self.local.append((n, tr_.NflogSock(n.ns, [])))
         self.nflog = tr_.NflogSock(self.host_ns, self.fams if backend == "legacy" else [])
         self.batch_no = 0
         self._reset_nft()
@@ -50,7 +55,7 @@ class Prober:
             except OSError:
                 pass
         self.senders, self.taps = {}, []
-        for t in (self.nft, self.nflog):
+        for t in [self.nft, self.nflog] + [s for _, s in self.local]:
             if t:
                 try:
                     t.close()
@@ -233,9 +238,11 @@ class Prober:
                     if pkt is None:
                         continue
                     p = by_pid.get(pkt["pid"])
-                    # outgoing copies were skipped above, so this is an arrival (hairpin included)
+                    # outgoing copies were skipped above, so this is an arrival (hairpin included);
+                    # containers report what their stack accepts through their own log instead
                     if p is not None and p["pid"] in sent and pk_.is_probe(p, pkt):
-                        deliver(p, node, pkt)
+                        if node.kind == "ext":
+                            deliver(p, node, pkt)
                         continue
                     p = answer(node, pkt)
                     if p is not None:
@@ -271,6 +278,11 @@ class Prober:
         t_wait = time.perf_counter()
         traces, local = tr_.probe_traces(by_pid, index, self.nft.take() if self.nft else [], self.nflog.take(),
                                          keep_empty_policies)
+        for node, s in self.local:
+            for pkt in tr_.nflog_events(s.take())[1]:
+                p = by_pid.get(pkt["pid"])
+                if p is not None and pk_.is_probe(p, pkt):
+                    deliver(p, node, pkt)
         for pkt in local:  # what the host's own stack received: probes delivered there, replies to host probes
             p = by_pid.get(pkt["pid"])
             if p is not None and pk_.is_probe(p, pkt):
@@ -303,4 +315,6 @@ class Prober:
         if self.nft:
             self.nft.take()
         self.nflog.take()
+        for _, s in self.local:
+            s.take()
         self.topo.serve_listeners([s for _, _, s in self.topo.listen_socks])

@@ -4,7 +4,7 @@
     "family": "ipv4" | "ipv6" | "dual",                       # optional, inferred from the addresses
     "hostInterfaces": [{"name": "eth0", "address": "203.0.113.10/24"},       # or "addresses": [...]
                        {"name": "eth1", "addresses": ["192.0.2.1/24", "2001:db8::1/64"]}],
-    "bridges": [{"name": "docker0", "address": "172.17.0.1/16",
+    "bridges": [{"name": "docker0", "address": "172.17.0.1/16", "hairpin": false,
                  "containers": ["172.17.0.2", ["172.17.0.3", "fd00::3"], {"addresses": ["172.17.0.4"]}]}],
     "externalClients": [{"interface": "eth0", "addresses": ["203.0.113.50/24", "198.51.100.7/32"],
                          "routes": ["192.0.2.0/24"], "gateway": true}],
@@ -24,6 +24,9 @@ Namespaces (P = prefix, e.g. "dfo1234t1-"):
   P+"c<i>"   one per container (a string = one address, or a list of addresses, e.g. v4 + v6):
              veth "eth0" <-> host port "veth<b>x<c>" enslaved to the bridge; prefix length of
              the bridge address of the same family; default route via the bridge address.
+             "hairpin": true sets hairpin mode on the bridge ports, as Docker does with
+             --userland-proxy=false (without it a bridge never sends a frame back out of the
+             port it came in on: a container cannot reach itself through a published port).
 Listeners (in the oracle process itself, so nothing to kill): TCP accept+close, UDP echo
 (replying from the address the datagram was sent to), in every container and on the host.
 Neighbour entries are permanent (no ARP/ND), IPv6 addresses skip DAD.
@@ -114,7 +117,8 @@ class Topology:
             if b["name"] in seen:
                 raise SpecError(f"duplicate interface {b['name']}")
             seen.add(b["name"])
-            br = {"name": b["name"], "addrs": _ifaces(b, f"bridges[{bi}]"), "mac": self.mac(), "containers": []}
+            br = {"name": b["name"], "addrs": _ifaces(b, f"bridges[{bi}]"), "mac": self.mac(), "containers": [],
+                  "hairpin": bool(b.get("hairpin"))}
             for ci, c in enumerate(b.get("containers") or []):
                 if isinstance(c, dict):
                     c = c.get("addresses") or c.get("address")
@@ -242,6 +246,8 @@ class Topology:
                 run(n.ns, ["ip", "link", "add", "eth0", "address", n.mac, "type", "veth", "peer", "name", n.port,
                            "address", n.port_mac, "netns", self.host.ns])
                 host_cmds.append(f"link set {n.port} master {b['name']}")
+                if b["hairpin"]:
+                    host_cmds.append(f"link set {n.port} type bridge_slave hairpin on")
         links = [h["name"] for h in self.host_ifaces] + [b["name"] for b in self.bridges] + \
             [n.port for b in self.bridges for n in b["containers"]]
         host_cmds += [f"link set {l} up" for l in links]

@@ -40,6 +40,13 @@ MARK_RULESET = (
     " chain in_last {\n  type filter hook input priority 10000; policy accept;\n"
     f"  log prefix \"{LOCAL_PREFIX}\" group {LOCAL_GROUP}\n }}\n"
     "}\n")
+# containers: only the local-delivery log (a stack can drop what arrived on its interface,
+# e.g. a hairpinned packet whose source is the container's own address: a martian)
+LOCAL_RULESET = (
+    f"table inet {MARK_TABLE} {{\n"
+    " chain in_last {\n  type filter hook input priority 10000; policy accept;\n"
+    f"  log prefix \"{LOCAL_PREFIX}\" group {LOCAL_GROUP}\n }}\n"
+    "}\n")
 BASE_CHAINS = ("PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING")
 BUILTIN = {"raw": ("PREROUTING", "OUTPUT"), "mangle": BASE_CHAINS,
            "nat": ("PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"),

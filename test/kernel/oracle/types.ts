@@ -21,6 +21,9 @@ export interface BridgeSpec {
   /** The gateway address(es) of the bridge network, e.g. "172.17.0.1/16". */
   readonly address?: Cidr;
   readonly addresses?: readonly Cidr[];
+  /** Hairpin mode on the bridge ports, as Docker sets it with --userland-proxy=false. Without it
+   * a bridge never sends a frame back out of the port it came in on. Default false. */
+  readonly hairpin?: boolean;
   /** Container addresses; without "/len" they take the prefix length of the bridge address. */
   readonly containers?: readonly ContainerSpec[];
 }
