@@ -35,17 +35,17 @@ LOCAL_PREFIX = "dfo-local"
 _MARK = MARK_TABLE.encode()
 MARK_RULESET = (
     f"table inet {MARK_TABLE} {{\n"
-    " chain pre {\n  type filter hook prerouting priority -350; policy accept;\n  meta nftrace set 1\n }\n"
-    " chain out {\n  type filter hook output priority -350; policy accept;\n  meta nftrace set 1\n }\n"
+    " chain pre {\n  type filter hook prerouting priority -350; policy accept;\n  meta nftrace set 1 accept\n }\n"
+    " chain out {\n  type filter hook output priority -350; policy accept;\n  meta nftrace set 1 accept\n }\n"
     " chain in_last {\n  type filter hook input priority 10000; policy accept;\n"
-    f"  log prefix \"{LOCAL_PREFIX}\" group {LOCAL_GROUP}\n }}\n"
+    f"  log prefix \"{LOCAL_PREFIX}\" group {LOCAL_GROUP} accept\n }}\n"
     "}\n")
 # containers: only the local-delivery log (a stack can drop what arrived on its interface,
 # e.g. a hairpinned packet whose source is the container's own address: a martian)
 LOCAL_RULESET = (
     f"table inet {MARK_TABLE} {{\n"
     " chain in_last {\n  type filter hook input priority 10000; policy accept;\n"
-    f"  log prefix \"{LOCAL_PREFIX}\" group {LOCAL_GROUP}\n }}\n"
+    f"  log prefix \"{LOCAL_PREFIX}\" group {LOCAL_GROUP} accept\n }}\n"
     "}\n")
 BASE_CHAINS = ("PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING")
 BUILTIN = {"raw": ("PREROUTING", "OUTPUT"), "mangle": BASE_CHAINS,
