@@ -317,6 +317,10 @@ function walkOnce(start: SimPacket, options: WalkOptions, decisions: Decisions):
   };
 
   if (packet.fromHost) {
+    // The OUTPUT hook sees the device of the route taken before nat OUTPUT: a DNAT
+    // there re-routes the packet, but only POSTROUTING sees the new device.
+    const firstRoute = host.route(packet.dst);
+    packet = { ...packet, outInterface: firstRoute.kind === 'local' ? 'lo' : firstRoute.interface };
     const out = runHook('OUTPUT');
     if (out) return stopped(out, 'OUTPUT');
     const route = host.route(packet.dst);
