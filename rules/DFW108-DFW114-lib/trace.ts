@@ -67,8 +67,10 @@ export function interfaceLabel(name: string, onlyOne = false): string {
   return name;
 }
 
+/** "eth0", "eth0 or any other interface", "eth0, wg0 or tailscale0". */
 export function interfaceLabels(names: readonly string[]): string {
-  return names.map((n) => interfaceLabel(n, names.length === 1)).join(', ');
+  const labels = names.map((n) => interfaceLabel(n, names.length === 1));
+  return labels.length <= 1 ? (labels[0] ?? '') : `${labels.slice(0, -1).join(', ')} or ${labels[labels.length - 1]}`;
 }
 
 /** The interface a packet is given for a candidate interface name. */
