@@ -9,7 +9,7 @@ can be matched by the header they quote.
 
   nft backend     nf_tables trace events (netlink group NFNLGRP_NFTRACE, what
                   `xtables-monitor --trace` shows), read with a 16 MiB buffer; rule handles
-                  are turned into positions with `nft -j -a list ruleset`.
+                  are turned into positions with a netlink rule dump (NFT_MSG_GETRULE).
   legacy backend  nfnetlink_log is made the netns's logger for IPv4/IPv6 and NFLOG group 0
                   receives the legacy TRACE lines ("TRACE: nat:DOCKER:rule:2"); the nft
                   trace is not needed then.
@@ -19,7 +19,7 @@ so both backends say the same thing: ACCEPT, DROP, RETURN, JUMP:<chain>, GOTO:<c
 a target extension's name (DNAT, MASQUERADE, REJECT, LOG, MARK...), CONTINUE (no target),
 POLICY:<policy> and RETURN for position 0.
 """
-import json
+import os
 import shlex
 import socket
 import struct
@@ -116,23 +116,11 @@ class RuleIndex:
         for fam in fams:
             procs[fam] = _spawn(host_ns, [tool(backend, fam, "save")])
         if backend == "nft":
-            procs["nft"] = _spawn(host_ns, ["nft", "-j", "-a", "list", "ruleset"])
+            self.pos = nft_rule_positions(host_ns)
         out = {k: p.communicate()[0] for k, p in procs.items()}
         for fam in fams:
             r, pol, u = parse_save(out[fam])
             self.rules[fam], self.policies[fam], self.user[fam] = r, pol, u
-        if backend == "nft":
-            count = {}
-            for item in json.loads(out["nft"] or '{"nftables": []}').get("nftables", []):
-                r = item.get("rule")
-                if not r:
-                    continue
-                fam = {"ip": 4, "ip6": 6}.get(r["family"])
-                if fam is None:
-                    continue
-                k = (fam, r["table"], r["chain"])
-                count[k] = count.get(k, 0) + 1
-                self.pos[(fam, r["table"], r["chain"], r["handle"])] = count[k]
 
     def event(self, fam, table, chain, n, end_kind=None):
         """(position, verdict, rule text) for rule n (1-based) of a chain, or its end."""
@@ -152,11 +140,48 @@ class RuleIndex:
         return len(self.rules.get(fam, {}).get((table, chain), []))
 
 
+NFT_MSG_NEWRULE, NFT_MSG_GETRULE = 6, 7
+NLM_F_DUMP = 0x300
+NLMSG_DONE = 3
+
+
+def nft_rule_positions(ns):
+    """{(fam, table, chain, handle): position} for the ip/ip6 tables, from a netlink rule dump
+    (what `nft -a list ruleset` shows, in the same order, without a process or JSON)."""
+    s = nsutil.socket_in(ns, socket.AF_NETLINK, socket.SOCK_RAW, nsutil.NETLINK_NETFILTER)
+    pos, count = {}, {}
+    try:
+        s.bind((0, 0))
+        body = struct.pack("=BBH", socket.AF_UNSPEC, 0, 0)
+        s.send(nsutil.NLMSG_HDR.pack(16 + len(body), (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETRULE,
+                                     nsutil.NLM_F_REQUEST | NLM_F_DUMP, 1, 0) + body)
+        while True:
+            data = s.recv(1 << 20)
+            for typ, payload in nl_msgs(data):
+                if typ == NLMSG_DONE:
+                    return pos
+                if typ == nsutil.NLMSG_ERROR:
+                    err = -struct.unpack("=i", payload[:4])[0]
+                    raise OSError(err, "nf_tables rule dump: " + os.strerror(err))
+                if typ != (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWRULE:
+                    continue
+                fam = FAM_OF_NFPROTO.get(payload[0])
+                if fam is None:
+                    continue
+                a = nl_attrs(payload[4:])
+                table = a.get(1, b"").rstrip(b"\0").decode()
+                chain = a.get(2, b"").rstrip(b"\0").decode()
+                k = (fam, table, chain)
+                count[k] = count.get(k, 0) + 1
+                pos[(fam, table, chain, struct.unpack("!Q", a[3])[0])] = count[k]
+    finally:
+        s.close()
+
+
 def _spawn(ns, cmd):
     path = f"{nsutil.NETNS_DIR}/{ns}"
 
     def enter():
-        import os
         fd = os.open(path, os.O_RDONLY)
         nsutil._setns(fd)
         os.close(fd)
