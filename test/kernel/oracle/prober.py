@@ -3,7 +3,6 @@
 One Prober per topology; its sockets (raw senders, AF_PACKET taps, netlink) stay open for
 all batches (an AF_PACKET close costs an RCU grace period).
 """
-import ipaddress
 import socket
 import time
 
@@ -225,7 +224,6 @@ class Prober:
             for node, s in taps:
                 if ready is not None and s not in ready:
                     continue
-                names = topo.ifindex[node.ns]
                 while True:
                     try:
                         data, addr = s.recvfrom(65535)

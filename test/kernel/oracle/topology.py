@@ -303,7 +303,6 @@ class Topology:
                 run(n.ns, ["ip", "-batch", "-"], stdin="\n".join(cmds[n.ns]) + "\n")
         run(self.host.ns, ["ip", "-batch", "-"], stdin="\n".join(H) + "\n")
         self._listeners()
-        self.ifindex = {n.ns: self._ifindexes(n) for n in self.nodes}
         return time.perf_counter() - t0
 
     def _nodad(self, a):
@@ -335,11 +334,6 @@ class Topology:
             v = 1 if self.bridge_nf_call else 0
             sysctl(ns, "net.bridge.bridge-nf-call-iptables", v, must=False)
             sysctl(ns, "net.bridge.bridge-nf-call-ip6tables", v, must=False)
-
-    def _ifindexes(self, n):
-        def names():
-            return {i: name for i, name in socket.if_nameindex()}
-        return nsutil.in_netns(n.ns, names)
 
     # ------------------------------------------------------------ listeners
     def _listeners(self):
