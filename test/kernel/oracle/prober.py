@@ -156,7 +156,7 @@ class Prober:
             out.append(p)
         return out
 
-    def batch(self, probes, wait=0.02, keep_empty_policies=False):
+    def batch(self, probes, wait=0.02, keep_empty_policies=False, quiet=0.005):
         self.batch_no += 1
         t0 = time.perf_counter()
         ps = self._normalize(probes)
@@ -177,6 +177,7 @@ class Prober:
         to_reset = []
         taps = self.taps
         topo = self.topo
+        netlinks = [t for t in [self.nft, self.nflog] + [s for _, s in self.local] if t]
 
         def deliver(p, node, pkt):
             d = res[p["pid"]]["delivered"]
@@ -219,8 +220,14 @@ class Prober:
                 r["reply"] = f'{"icmp" if pkt["fam"] == 4 else "icmp6"}-{pkt["type"]}-{pkt["code"]}'
 
         def drain(ready=None):
+            """Serve listeners, read taps and trace sockets. -> how much happened."""
             # listeners first: their answers are then on the taps by the time we read those
-            answered = topo.serve_listeners(ready if ready is not None else [s for _, _, s in topo.listen_socks])
+            activity = topo.serve_listeners(ready if ready is not None else [s for _, _, s in topo.listen_socks])
+            for t in netlinks:
+                if ready is None or t in ready:
+                    n = len(t.raw)
+                    t.read_all()
+                    activity += len(t.raw) - n
             for node, s in taps:
                 if ready is not None and s not in ready:
                     continue
@@ -229,6 +236,7 @@ class Prober:
                         data, addr = s.recvfrom(65535)
                     except (BlockingIOError, InterruptedError):
                         break
+                    activity += 1
                     # (ifname, proto, pkttype, ...): only what this namespace's stack receives
                     if addr[2] != PACKET_HOST or addr[0] == "lo" or data[12:14] not in ETH_IP:
                         continue
@@ -251,7 +259,7 @@ class Prober:
                     self._sender(p["node"], p["fam"]).sendto(pk_.rst_for(p, ack), (p["dst"], 0))
                 except OSError:
                     pass
-            return answered
+            return activity
 
         senders = [self._sender(p["node"], p["fam"]) for p in ps]
         t_send = time.perf_counter()
@@ -264,14 +272,19 @@ class Prober:
                 errors[p["pid"]] = f"send: {e.strerror}"
             if i % 64 == 0:
                 drain()
-        deadline = time.perf_counter() + wait
-        fds = [s for _, s in taps] + [s for _, _, s in topo.listen_socks]
+        now = time.perf_counter()
+        deadline = now + wait
+        fds = [s for _, s in taps] + [s for _, _, s in topo.listen_socks] + netlinks
         while (left := deadline - time.perf_counter()) > 0:
             drain(wait_readable(fds, left))
-        for _ in range(10):  # a listener that answered at the last moment: let its answer arrive
-            if not drain():
+        # then until nothing has happened for `quiet` seconds: on a loaded machine softirq work
+        # (a veth hop, a listener's answer) can be deferred to ksoftirqd and come late
+        hard = deadline + 1.0
+        drain()
+        while (now := time.perf_counter()) < hard:
+            ready = wait_readable(fds, quiet)
+            if not ready or not drain(ready):
                 break
-            wait_readable(fds, 0.005)
         drain()
         t_wait = time.perf_counter()
         traces, local = tr_.probe_traces(by_pid, index, self.nft.take() if self.nft else [], self.nflog.take(),

@@ -5,7 +5,7 @@
   -> {"op": "setup", "topology": {...}}                      <- {"ok": true, "setupMs": .., "family": ..,
                                                                  "namespaces": {label: netns}}
   -> {"op": "batch", "ruleset": "*filter...", "ruleset6": "...", "probes": [...],
-      "waitMs": 20, "keepEmptyPolicies": false}             <- {"ok": true, "results": [...], "stats": {...}}
+      "waitMs": 20, "quietMs": 5, "keepEmptyPolicies": false}             <- {"ok": true, "results": [...], "stats": {...}}
   -> {"op": "close"}                                         <- {"ok": true}   (then exits)
   Any failure answers {"ok": false, "error": "..."}; a failed batch leaves the topology usable.
 
@@ -80,7 +80,8 @@ def main():
                     rulesets = {4: msg.get("ruleset"), 6: msg.get("ruleset6")}
                     load_s = prober.load(rulesets)
                     results, stats = prober.batch(msg.get("probes") or [], wait=float(msg.get("waitMs", 20)) / 1000,
-                                                  keep_empty_policies=bool(msg.get("keepEmptyPolicies")))
+                                                  keep_empty_policies=bool(msg.get("keepEmptyPolicies")),
+                                                  quiet=float(msg.get("quietMs", 5)) / 1000)
                     stats["loadMs"] = round(load_s * 1000, 2)
                     stats["totalMs"] = round((time.perf_counter() - t) * 1000, 2)
                     reply({"ok": True, "results": results, "stats": stats})

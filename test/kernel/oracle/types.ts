@@ -92,6 +92,9 @@ export interface OracleBatch {
   readonly probes: readonly OracleProbe[];
   /** How long to wait for replies after the last probe is sent. Default 20. */
   readonly waitMs?: number;
+  /** Then keep waiting until nothing (packet, answer, trace event) has arrived for this long,
+   * at most 1 s more: on a loaded machine softirq work can be deferred. Default 5. */
+  readonly quietMs?: number;
   /** Keep POLICY:ACCEPT events of empty chains (dropped by default: they change nothing, and
    * legacy shows tables that nft does not have). */
   readonly keepEmptyPolicies?: boolean;
