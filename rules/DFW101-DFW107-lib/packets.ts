@@ -164,11 +164,14 @@ export function traceMatched(ruleset: Ruleset, trace: Trace, rule: Rule): boolea
   return trace.steps.some((s) => s.matched !== false && stepRule(ruleset, s) === rule);
 }
 
-/** `DNATed by nat DOCKER line 64 to 172.18.0.2:80, accepted by filter DOCKER line 36` */
+/** `DNATed to 172.18.0.2:80 by nat DOCKER line 64, accepted by filter DOCKER line 36, delivered to …` */
 export function pathSummary(trace: Trace): string {
   const parts: string[] = [];
   const dnat = dnatStep(trace);
-  if (dnat) parts.push(`DNATed by ${stepLabel(dnat)}${dnat.rewrite ? ` (${dnat.rewrite})` : ''}`);
+  if (dnat) {
+    const to = dnat.rewrite?.split(' → ')[1];
+    parts.push(`DNATed${to ? ` to ${to}` : ''} by ${stepLabel(dnat)}`);
+  }
   const accept = acceptingStep(trace);
   if (trace.verdict === 'accept') {
     if (accept) parts.push(`accepted by ${stepLabel(accept)}`);
