@@ -1,8 +1,9 @@
 // Throughput and self-consistency of the kernel oracle on random Docker-like rulesets x random
 // probes, on both backends: every outcome and rule path must agree between iptables-nft and
 // iptables-legacy. Opt-in (a few seconds of kernel work): DFO_BENCH=1 npx vitest run test/kernel/oracle
-//   DFO_BENCH_RULESETS (20), DFO_BENCH_PROBES (500), DFO_BENCH_SEED (1)
-import { readFileSync } from 'node:fs';
+//   DFO_BENCH_RULESETS (20), DFO_BENCH_PROBES (500), DFO_BENCH_SEED (1),
+//   DFO_BENCH_OUT=file.json: write the batches and every backend's results (kernel ground truth)
+import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { leftoverNamespaces, oracleAvailable, runOracle, type OracleBatch, type OracleProbe, type OracleRun, type OracleTopology } from '../oracle.ts';
 
@@ -97,6 +98,7 @@ describe.skipIf(!enabled || !availability.ok)('kernel oracle bench', () => {
     const t0 = performance.now();
     const runs: OracleRun[] = await Promise.all(backends.map((backend) => runOracle({ topology, backend, batches })));
     const wall = performance.now() - t0;
+    if (process.env.DFO_BENCH_OUT) writeFileSync(process.env.DFO_BENCH_OUT, JSON.stringify({ topology, batches, runs }));
     for (const run of runs) {
       const ok = run.batches.filter((b) => b.ok);
       const sum = (k: 'loadMs' | 'indexMs' | 'sendWaitMs' | 'traceMs' | 'totalMs') => ok.reduce((s, b) => s + (b.ok ? b.stats[k] : 0), 0);
