@@ -8,7 +8,7 @@ import type { Family, Rule } from '../../grammar/ast.ts';
  * - `pre-28`: 20.10–27.x, per-bridge rules in FORWARD, DOCKER-ISOLATION-STAGE-1/2 with RETURNs.
  * - `28.0.0`: ipset rules in FORWARD, per-bridge rules appended.
  * - `28.0.1-28.1`: DOCKER-FORWARD / DOCKER-CT / DOCKER-BRIDGE, per-port raw drops.
- * - `28.2`: per-container raw drops (28.2.0–28.5.x; `dockerUser.trailingReturn` tells 28.2.2+ apart).
+ * - `28.2`: per-container raw drops (28.2.0–28.5.x; `dockerUser.returnRule` tells 28.2.2+ apart).
  * - `29`: DOCKER-INTERNAL, no isolation chains.
  * - `none`: no Docker chains at all (iptables: false, the nftables backend, or no Docker).
  */
@@ -25,6 +25,7 @@ export interface DockerBridge {
   readonly name: string;
   /** From MASQUERADE/internal rules; empty when the dump does not show it. */
   readonly subnets: readonly Subnet[];
+  /** `--internal` networks report `isolated`: Docker writes the same rules for both. */
   readonly gatewayMode: GatewayMode;
   readonly internal: boolean;
   /** Inter-container communication on this bridge. */
@@ -47,6 +48,7 @@ export interface PublishedPort {
   readonly hostAddress?: string;
   readonly hostPort: number;
   readonly container: { readonly address: string; readonly port: number };
+  /** '' only when nothing in the dump tells which of several subnet-less bridges holds the container. */
   readonly bridge: string;
   /** The nat DOCKER DNAT rule. Absent for routed-mode publications (filter ACCEPT only). */
   readonly dnatRule?: Rule;

@@ -35,6 +35,8 @@ export function describeDocker(model: DockerModel): string {
   const out: string[] = [];
   const family = model.family;
   out.push(`Docker layout (${family === 'ipv6' ? 'ip6tables' : 'iptables'}): ${model.description}`);
+  // Docker 28+ writes raw PREROUTING drops for nat-mode containers; saying "not protected" before 28 is noise.
+  const rawEra = model.layout !== 'pre-28' && model.layout !== 'none';
   if (model.bridges.length > 0) {
     out.push('', 'Bridges:');
     out.push(...table(model.bridges.map((b) => [
@@ -44,7 +46,7 @@ export function describeDocker(model: DockerModel): string {
       [
         b.internal ? 'internal' : '',
         `icc ${b.icc ? 'on' : 'off'}`,
-        b.rawProtected ? 'raw-protected' : model.containers.some((c) => c.bridge === b.name) ? 'not raw-protected' : '',
+        b.rawProtected ? 'raw-protected' : rawEra && b.gatewayMode === 'nat' && model.containers.some((c) => c.bridge === b.name) ? 'not raw-protected' : '',
       ].filter(Boolean).join(', '),
     ])));
   }
