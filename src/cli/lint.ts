@@ -78,7 +78,8 @@ export async function runLint(paths: readonly string[], flags: LintFlags, io: Cl
     io.stderr.write(`${errors.map((e) => formatParseError(e, c)).join('\n')}\n`);
   }
   const toFile = flags.outputFile !== undefined;
-  const color = flags.format === 'text' && decideColour({ flag: flags.color, env: io.env, isTTY: !toFile && io.stdout.isTTY });
+  // Never colour in machine formats or in a file.
+  const color = flags.format === 'text' && !toFile && decideColour({ flag: flags.color, env: io.env, isTTY: io.stdout.isTTY });
   const document = REPORTERS[flags.format](report, { color, quiet });
   if (toFile) {
     try {

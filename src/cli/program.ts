@@ -11,6 +11,16 @@ import { runLint } from './lint.ts';
 import { ConfigFailure } from './settings.ts';
 import { TOOL } from './tool.ts';
 
+const THRESHOLDS = ['error', 'warning', 'info', 'none'] as const;
+
+/** A flag, else its environment variable (CI wrappers set these), checked like the flag. */
+function fromEnv<T extends string>(flag: string | undefined, variable: string, choices: readonly T[], io: CliIO): T | undefined {
+  const value = flag ?? (io.env[variable] || undefined);
+  if (value === undefined) return undefined;
+  if (!(choices as readonly string[]).includes(value)) throw new UsageError(`${variable}=${value} is not one of ${choices.join(', ')}`);
+  return value as T;
+}
+
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 function familyOption(): Option {
@@ -39,8 +49,8 @@ export function buildProgram(io: CliIO, exit: { code: number }): Command {
     .description('Lints iptables-save dumps of Docker hosts: finds every filter a published container port bypasses.')
     .version(TOOL.version, '-V, --version')
     .argument('[paths...]', 'iptables-save files or directories (stdin when none, or -)')
-    .addOption(new Option('-f, --format <format>', 'output format').choices(FORMATS).default('text').env('DOCKFW_LINT_FORMAT'))
-    .addOption(new Option('--failure-threshold <severity>', 'exit 1 when a finding is at or above this severity (default: error)').choices(['error', 'warning', 'info', 'none']).env('DOCKFW_LINT_FAILURE_THRESHOLD'))
+    .addOption(new Option('-f, --format <format>', 'output format (default: text, or $DOCKFW_LINT_FORMAT)').choices(FORMATS))
+    .addOption(new Option('--failure-threshold <severity>', 'exit 1 when a finding is at or above this severity (default: the config\'s failureThreshold, $DOCKFW_LINT_FAILURE_THRESHOLD, else error)').choices(THRESHOLDS))
     .option('-q, --quiet', 'report errors only (rules below error do not run)')
     .option('-o, --output-file <file>', 'write the report to a file instead of stdout')
     .option('-c, --config <file>', 'config file (default: .dockfw-lint.json found upward from the working directory)')
@@ -51,8 +61,8 @@ export function buildProgram(io: CliIO, exit: { code: number }): Command {
     .addHelpText('after', HELP_AFTER)
     .action(async (paths: string[], options: Record<string, unknown>) => {
       exit.code = await runLint(paths, {
-        format: options.format as never,
-        failureThreshold: options.failureThreshold as never,
+        format: fromEnv(options.format as string | undefined, 'DOCKFW_LINT_FORMAT', FORMATS, io) ?? 'text',
+        failureThreshold: fromEnv(options.failureThreshold as string | undefined, 'DOCKFW_LINT_FAILURE_THRESHOLD', THRESHOLDS, io),
         quiet: options.quiet as boolean | undefined,
         outputFile: options.outputFile as string | undefined,
         config: options.config as string | undefined,
