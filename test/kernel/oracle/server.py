@@ -93,8 +93,10 @@ def main():
                 reply({"ok": False, "error": str(e)})
                 if topo is not None and prober is None:
                     break  # setup failed half way: nothing usable is left
-            except OSError as e:
+            except Exception as e:  # noqa: BLE001 - report it, keep (or tear down) the topology
                 reply({"ok": False, "error": f"{type(e).__name__}: {e}", "trace": traceback.format_exc()})
+                if topo is not None and prober is None:
+                    break
     except Stop:
         pass
     finally:

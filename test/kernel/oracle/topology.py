@@ -114,8 +114,8 @@ class Topology:
         self.bridges = []
         for bi, b in enumerate(s.get("bridges") or []):
             _check_ifname(b.get("name"), f"bridges[{bi}]")
-            if b["name"] in seen:
-                raise SpecError(f"duplicate interface {b['name']}")
+            if b["name"] in seen or b["name"].startswith("veth") and b["name"][4:5].isdigit():
+                raise SpecError(f"duplicate or reserved interface name {b['name']}")
             seen.add(b["name"])
             br = {"name": b["name"], "addrs": _ifaces(b, f"bridges[{bi}]"), "mac": self.mac(), "containers": [],
                   "hairpin": bool(b.get("hairpin"))}
@@ -142,6 +142,8 @@ class Topology:
                 node.bridge = br
                 node.mac = self.mac()
                 node.port = f"veth{bi}x{ci}"
+                if node.port in seen:
+                    raise SpecError(f"interface name {node.port} is reserved for a container's bridge port")
                 node.port_mac = self.mac()
                 br["containers"].append(node)
                 self.nodes.append(node)
@@ -195,11 +197,21 @@ class Topology:
             if (v == 4 and not self.v4) or (v == 6 and not self.v6):
                 raise SpecError(f"IPv{v} address in a {fam} topology")
         self.host.addrs = [a for h in self.host_ifaces for a in h["addrs"]] + [a for b in self.bridges for a in b["addrs"]]
-        listen = s.get("listen") or {}
-        host_listen = s.get("hostListen") or listen
-        self.listen = {"tcp": [int(p) for p in listen.get("tcp") or []], "udp": [int(p) for p in listen.get("udp") or []]}
-        self.host_listen = {"tcp": [int(p) for p in host_listen.get("tcp") or []],
-                            "udp": [int(p) for p in host_listen.get("udp") or []]}
+        owner = {}
+        for n in self.nodes:
+            for a in n.addrs:
+                if a.ip in owner and owner[a.ip] is not n:
+                    raise SpecError(f"address {a.ip} is given to both {owner[a.ip].label} and {n.label}")
+                owner[a.ip] = n
+        def ports(spec, what):
+            out = {}
+            for proto in ("tcp", "udp"):
+                out[proto] = sorted({int(p) for p in spec.get(proto) or []})
+                if any(not 0 < p < 65536 for p in out[proto]):
+                    raise SpecError(f"{what}.{proto}: ports must be 1..65535")
+            return out
+        self.listen = ports(s.get("listen") or {}, "listen")
+        self.host_listen = ports(s.get("hostListen") or s.get("listen") or {}, "hostListen")
         self.bridge_nf_call = s.get("bridgeNfCall", True)
 
     # ------------------------------------------------------------ lookup
