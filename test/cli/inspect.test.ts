@@ -1,0 +1,119 @@
+// Uses a committed corpus file: Docker 29 with two ports published on 127.0.0.1 and one on all addresses.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BAD, CLEAN, cli, workspace, type Workspace } from './harness.ts';
+
+
+let ws: Workspace;
+let corpus: string;
+beforeAll(async () => {
+  ws = workspace(undefined);
+  const { readFileSync } = await import('node:fs');
+  corpus = readFileSync(new URL('../../corpus/docker-layouts/docker-29-published-loopback.txt', import.meta.url), 'utf8');
+  ws.write('host.txt', corpus);
+  ws.write('clean.txt', CLEAN);
+  ws.write('bad.txt', BAD);
+});
+
+describe('parse', () => {
+  it('prints a summary, or the AST with --json', async () => {
+    const text = await cli(ws, ['parse', 'clean.txt']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toBe('clean.txt: ipv4 (from header), lines 1-7\n  filter: 3 chains (0 user), 1 rules; policies INPUT ACCEPT, FORWARD DROP, OUTPUT ACCEPT\n');
+    const json = await cli(ws, ['parse', '--json', 'clean.txt']);
+    const ast = JSON.parse(json.stdout);
+    expect(ast.rulesets[0].tables[0].chains[0].rules[0].text).toBe('-p tcp -m tcp --dport 22 -j ACCEPT');
+    expect(ast.errors).toEqual([]);
+  });
+  it('reads stdin, and a bad file is exit 2 with every error in compiler form', async () => {
+    expect((await cli(ws, ['parse'], { stdin: CLEAN })).stdout).toMatch(/^<stdin>: ipv4/);
+    const bad = await cli(ws, ['parse', 'bad.txt']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.split('\n').filter((l) => /^bad\.txt:\d+:\d+: error: /.test(l))).toHaveLength(2);
+    const badJson = await cli(ws, ['parse', '--json', 'bad.txt']);
+    expect(badJson.code).toBe(2);
+    expect(JSON.parse(badJson.stdout).errors).toHaveLength(2);
+  });
+});
+
+describe('docker', () => {
+  it('describes the recognised model, or prints it as JSON', async () => {
+    const text = await cli(ws, ['docker', 'host.txt']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^host\.txt\nDocker layout \(iptables\): Docker 29/);
+    const json = JSON.parse((await cli(ws, ['docker', '--json', 'host.txt'])).stdout);
+    expect(json.rulesets).toHaveLength(1);
+    expect(json.rulesets[0]).toMatchObject({ file: 'host.txt', family: 'ipv4', layout: '29' });
+    expect(json.rulesets[0].published).toHaveLength(3);
+  });
+});
+
+describe('trace', () => {
+  const packet = ['--in', 'eth0', '--src', '198.51.100.5', '--dst', '203.0.113.10', '--proto', 'tcp', '--dport', '443'];
+  it('has the JSON contract of issue 3', async () => {
+    const r = await cli(ws, ['trace', 'host.txt', ...packet, '--json']);
+    expect(r.code).toBe(0);
+    const trace = JSON.parse(r.stdout);
+    expect(['accept', 'drop', 'reject', 'unknown']).toContain(trace.verdict);
+    expect(['container', 'host', 'forward', 'none']).toContain(trace.reaches.kind);
+    expect(trace.steps.length).toBeGreaterThan(0);
+    for (const step of trace.steps) {
+      expect(Object.keys(step)).toEqual(expect.arrayContaining(['hook', 'table', 'chain', 'line', 'rule', 'matched', 'action']));
+    }
+    expect(Array.isArray(trace.uncertain)).toBe(true);
+    expect(trace).toMatchObject({ verdict: 'accept', reaches: { kind: 'container', address: '172.18.0.4', port: 443 } });
+  });
+  it('prints the walk for people', async () => {
+    const r = await cli(ws, ['trace', 'host.txt', ...packet]);
+    expect(r.stdout).toMatch(/^host\.txt\npacket: tcp 198\.51\.100\.5:40000 → 203\.0\.113\.10:443 in eth0 \(NEW\)\n/);
+    expect(r.stdout).toMatch(/PREROUTING +nat\/DOCKER +line 59: -A DOCKER .* ⇒ dnat/);
+    expect(r.stdout).toMatch(/\nverdict: accept — delivered to container 172\.18\.0\.4:443 on br-/);
+  });
+  it('takes stdin and --from-host', async () => {
+    const r = await cli(ws, ['trace', '--from-host', '--src', '127.0.0.1', '--dst', '127.0.0.1', '--dport', '5432', '--json'], { stdin: corpus });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).packet).toMatchObject({ fromHost: true, dst: '127.0.0.1', dport: 5432 });
+  });
+  it.each([
+    [['--src', '1.2.3.4'], 'trace needs --dst ADDRESS'],
+    [['--dst', 'example.com'], '--dst must be an IP address'],
+    [['--dst', '10.0.0.1', '--dport', '70000'], '--dport must be a port number'],
+    [['--dst', '10.0.0.1', '--proto', 'icmp', '--dport', '80'], '--dport/--sport need --proto tcp, udp or sctp'],
+    [['--dst', '10.0.0.1', '--state', 'OPEN'], '--state must be one of NEW, ESTABLISHED, RELATED, INVALID, UNTRACKED'],
+    [['--dst', '10.0.0.1', '--src', '2001:db8::1'], '--src, --dst and --family disagree'],
+    [['--dst', '2001:db8::1'], 'no ip6tables-save in the input'],
+    [['--dst', '10.0.0.1', '--from-host', '--in', 'eth0'], '--from-host and --in exclude each other'],
+  ])('%j is a usage error', async (flags, message) => {
+    const r = await cli(ws, ['trace', 'host.txt', ...flags]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`dockfw-lint: error: ${message}`);
+  });
+  it('takes one host only', async () => {
+    const r = await cli(ws, ['trace', 'host.txt', 'clean.txt', '--dst', '10.0.0.1']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/trace takes one host/);
+  });
+});
+
+describe('exposure', () => {
+  it('has the JSON contract of issue 3', async () => {
+    const r = await cli(ws, ['exposure', 'host.txt', '--json']);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.rulesets).toHaveLength(1);
+    const set = doc.rulesets[0];
+    expect(set.family).toBe('ipv4');
+    for (const key of ['published', 'direct', 'host']) expect(Array.isArray(set[key])).toBe(true);
+    for (const entry of set.published) {
+      expect(Object.keys(entry)).toEqual(expect.arrayContaining(['proto', 'hostAddress', 'hostPort', 'container', 'bridge', 'reachableFrom']));
+      expect(Object.keys(entry.container)).toEqual(['address', 'port']);
+      for (const from of entry.reachableFrom) expect(Object.keys(from)).toEqual(['interface', 'sources']);
+    }
+    expect(set.published.find((p: { hostPort: number }) => p.hostPort === 443).reachableFrom[0].sources).toEqual(['0.0.0.0/0']);
+  });
+  it('prints sections for people; bad input is exit 2', async () => {
+    const r = await cli(ws, ['exposure', 'host.txt']);
+    expect(r.stdout).toMatch(/^host\.txt \(ipv4\)\nPublished container ports:\n {2}tcp 127\.0\.0\.1:5432 → 172\.18\.0\.2:5432/);
+    expect((await cli(ws, ['exposure', 'bad.txt'])).code).toBe(2);
+  });
+});
+
