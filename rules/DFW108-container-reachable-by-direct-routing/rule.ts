@@ -147,10 +147,12 @@ function checkView(view: RulesetView, settings: LintSettings, report: (r: Report
   if (!sim || docker.dockerChains.size === 0) return;
   const family = ruleset.family;
   const interfaces = candidateInterfaces(sim, settings.externalInterfaces.length > 0 ? settings.externalInterfaces : undefined);
+  // A source inside a Docker subnet arriving on another interface is spoofed: the answer goes to the bridge, not back.
+  const bridgeSubnets = AddressSet.fromCidrs(family, docker.bridges.flatMap((b) => b.subnets.map((n) => `${n.address}/${n.prefixLength}`)));
   const openings = new Map<string, Opening>();
   for (const target of targetsOf(view, sim, interfaces)) {
     for (const from of target.reachableFrom) {
-      const sources = AddressSet.fromCidrs(family, from.sources);
+      const sources = AddressSet.fromCidrs(family, from.sources).subtract(bridgeSubnets);
       const src = sampleSource(family, sources);
       if (!src) continue;
       const trace = sim.trace({ family, proto: 'tcp', src, dst: target.address, sport: 40000, dport: target.port, inInterface: packetInterface(from.interface), state: 'NEW' });

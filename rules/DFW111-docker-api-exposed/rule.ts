@@ -25,14 +25,16 @@ interface ControlPort {
 const CONTROL_PORTS: readonly ControlPort[] = [
   { proto: 'tcp', port: 2375, kind: 'api', what: 'the Docker Engine API without TLS: no authentication, and API access is root on this host' },
   { proto: 'tcp', port: 2376, kind: 'api', what: 'the Docker Engine API over TLS: root on this host for any client certificate the daemon trusts' },
-  { proto: 'tcp', port: 2377, kind: 'swarm', what: 'Swarm cluster management (node joins, the Raft store with secrets and configs)' },
-  { proto: 'tcp', port: 7946, kind: 'swarm', what: 'Swarm node gossip' },
-  { proto: 'udp', port: 7946, kind: 'swarm', what: 'Swarm node gossip' },
-  { proto: 'udp', port: 4789, kind: 'swarm', what: 'Swarm overlay data (VXLAN): unencrypted overlays take injected packets from anyone who can send here' },
+  { proto: 'tcp', port: 2377, kind: 'swarm', what: 'cluster management (node joins, the Raft store with secrets and configs)' },
+  { proto: 'tcp', port: 7946, kind: 'swarm', what: 'node gossip' },
+  { proto: 'udp', port: 7946, kind: 'swarm', what: 'node gossip' },
+  { proto: 'udp', port: 4789, kind: 'swarm', what: 'overlay data (VXLAN: unencrypted overlays take injected packets from anyone who can send here)' },
 ];
 
 interface Exposure {
   readonly at: Span;
+  readonly kind: MessageId;
+  readonly ports: ControlPort[];
   readonly interfaces: string[];
   sources: AddressSet;
   readonly path: readonly TraceStep[];
@@ -44,12 +46,15 @@ function describeSources(family: Family, exposed: AddressSet, outside: AddressSe
   return cidrList(exposed.toCidrs());
 }
 
-function fixFor(family: Family, control: ControlPort, keepOpen: AddressSet): string {
+function fixFor(family: Family, ports: readonly ControlPort[], keepOpen: ReadonlyMap<ControlPort, AddressSet>): string {
   const cmd = iptablesCommand(family);
-  const match = `-p ${control.proto} -m ${control.proto} --dport ${control.port}`;
-  // Each insert lands at the top, so the ACCEPTs for the sources that may stay end up above the DROP.
-  const lines = [`${cmd} -I INPUT 1 ${match} -j DROP`];
-  for (const cidr of keepOpen.toCidrs().reverse()) lines.push(`${cmd} -I INPUT 1 -s ${cidr} ${match} -j ACCEPT`);
+  const lines: string[] = [];
+  for (const control of ports) {
+    const match = `-p ${control.proto} -m ${control.proto} --dport ${control.port}`;
+    // Each insert lands at the top, so the ACCEPTs for the sources that may stay end up above the DROP.
+    lines.push(`${cmd} -I INPUT 1 ${match} -j DROP`);
+    for (const cidr of (keepOpen.get(control)?.toCidrs() ?? []).reverse()) lines.push(`${cmd} -I INPUT 1 -s ${cidr} ${match} -j ACCEPT`);
+  }
   return lines.join('\n');
 }
 
@@ -63,8 +68,9 @@ function checkView(view: RulesetView, settings: LintSettings, trusted: readonly 
   const interfaces = candidateInterfaces(sim, settings.externalInterfaces.length > 0 ? settings.externalInterfaces : undefined);
   const dst = representativeLocalAddress(sim);
 
+  const exposures = new Map<string, Exposure>();
+  const keepOpen = new Map<ControlPort, AddressSet>();
   for (const control of CONTROL_PORTS) {
-    const exposures = new Map<string, Exposure>();
     let reachable = AddressSet.empty(family);
     for (const inInterface of interfaces) {
       const { classes } = reachableSources(sim, {
@@ -86,32 +92,38 @@ function checkView(view: RulesetView, settings: LintSettings, trusted: readonly 
         const listening = (rule !== undefined && namesDestinationPort(rule, control.proto, control.port)) || (control.kind === 'swarm' && view.docker.swarm);
         const at = stepSpan(view.ruleset, step);
         if (!listening || !at) continue;
-        const key = `${at.file}:${at.line}`;
+        const key = `${at.file}:${at.line}:${control.kind}`;
         const known = exposures.get(key);
         if (known) {
           known.sources = known.sources.union(exposed);
+          if (!known.ports.includes(control)) known.ports.push(control);
           if (!known.interfaces.includes(inInterface)) known.interfaces.push(inInterface);
         } else {
-          exposures.set(key, { at, interfaces: [inInterface], sources: exposed, path: trace.steps, packet: packetText(family, control.proto, src, dst, control.port) });
+          exposures.set(key, {
+            at, kind: control.kind, ports: [control], interfaces: [inInterface], sources: exposed, path: trace.steps,
+            packet: packetText(family, control.proto, src, dst, control.port),
+          });
         }
       }
     }
-    for (const exposure of exposures.values()) {
-      report({
-        at: exposure.at,
-        messageId: control.kind,
-        data: {
-          proto: control.proto,
-          port: control.port,
-          what: control.what,
-          sources: describeSources(family, exposure.sources, outside),
-          interfaces: interfaceLabels(exposure.interfaces),
-          packet: exposure.packet,
-        },
-        path: exposure.path,
-        fix: fixFor(family, control, reachable.intersect(keepable)),
-      });
-    }
+    keepOpen.set(control, reachable.intersect(keepable));
+  }
+  for (const exposure of exposures.values()) {
+    const whats = [...new Set(exposure.ports.map((p) => p.what))];
+    report({
+      at: exposure.at,
+      messageId: exposure.kind,
+      data: {
+        ports: exposure.ports.map((p) => `${p.proto}/${p.port}`).join(', '),
+        what: whats.join('; '),
+        sources: describeSources(family, exposure.sources, outside),
+        interfaces: interfaceLabels(exposure.interfaces),
+        packet: exposure.packet,
+        them: exposure.ports.length > 1 ? 'them' : 'it',
+      },
+      path: exposure.path,
+      fix: fixFor(family, exposure.ports, keepOpen),
+    });
   }
 }
 
@@ -143,10 +155,10 @@ export default defineRule<MessageId>({
     defaultOptions: { trustedSources: [] },
     messages: {
       api:
-        'INPUT accepts {proto}/{port} — {what} — from {sources} on {interfaces} ({packet} is accepted here). Use the unix socket '
+        'INPUT accepts {ports} — {what} — from {sources} on {interfaces} ({packet} is accepted here). Use the unix socket '
         + 'over SSH (`DOCKER_HOST=ssh://user@host`) or allow only trusted addresses.',
       swarm:
-        'INPUT accepts {proto}/{port} — {what} — from {sources} on {interfaces} ({packet} is accepted here). Allow it only from '
+        'INPUT accepts Swarm\'s {ports} — {what} — from {sources} on {interfaces} ({packet} is accepted here). Allow it only from '
         + 'the other Swarm nodes.',
     },
   },
