@@ -158,7 +158,7 @@ export default defineRule<MessageId>({
         'INPUT accepts {ports} — {what} — from {sources} on {interfaces} ({packet} is accepted here). Use the unix socket '
         + 'over SSH (`DOCKER_HOST=ssh://user@host`) or allow only trusted addresses.',
       swarm:
-        'INPUT accepts Swarm\'s {ports} — {what} — from {sources} on {interfaces} ({packet} is accepted here). Allow it only from '
+        'INPUT accepts Swarm\'s {ports} — {what} — from {sources} on {interfaces} ({packet} is accepted here). Allow {them} only from '
         + 'the other Swarm nodes.',
     },
   },
