@@ -1,5 +1,6 @@
 // `--list-rules` and `--explain RULE`.
 
+import { readFileSync } from 'node:fs';
 import type { RuleConfig } from '../engine/engine.ts';
 import { findRule, knownRules } from '../engine/registry.ts';
 import { docsUrl, type LintRule } from '../engine/types.ts';
@@ -17,10 +18,24 @@ export function listRules(rules: readonly LintRule[], ruleConfig: RuleConfig): s
   return `${safeText(lines.join('\n'))}\n`;
 }
 
+/** The rule's README from the rules/ folder next to the bundle (dist/../rules) or the sources (src/cli/../../rules). */
+function readme(folder: string): string | undefined {
+  for (const base of ['../rules/', '../../rules/']) {
+    try {
+      return readFileSync(new URL(`${base}${folder}/README.md`, import.meta.url), 'utf8');
+    } catch {
+      // not there: try the next place, else fall back to the rule's metadata
+    }
+  }
+  return undefined;
+}
+
 export function explainRule(rules: readonly LintRule[], idOrName: string): string | undefined {
   const rule = findRule(knownRules(rules.filter((r) => !/^DFW(0\d\d|9\d\d)$/.test(r.meta.id))), idOrName);
   if (!rule) return undefined;
   const { meta } = rule;
+  const doc = readme(`${meta.id}-${meta.name}`);
+  if (doc) return safeText(`${meta.id} ${meta.name}  (default severity: ${meta.severity})\n\n${doc.trimEnd()}\n\ndocs: ${docsUrl(meta)}\n`);
   const out = [
     `${meta.id} ${meta.name}  (default severity: ${meta.severity})`,
     '',
