@@ -2,6 +2,7 @@
 // probes, on both backends: every outcome and rule path must agree between iptables-nft and
 // iptables-legacy. Opt-in (a few seconds of kernel work): DFO_BENCH=1 npx vitest run test/kernel/oracle
 //   DFO_BENCH_RULESETS (20), DFO_BENCH_PROBES (500), DFO_BENCH_SEED (1),
+//   DFO_BENCH_BACKENDS (all available, e.g. "nft"),
 //   DFO_BENCH_OUT=file.json: write the batches and every backend's results (kernel ground truth)
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -94,7 +95,8 @@ describe.skipIf(!enabled || !availability.ok)('kernel oracle bench', () => {
   it(`${RULESETS} rulesets x ${PROBES} probes on every backend, nft and legacy agree`, async () => {
     const r = rng(SEED);
     const batches: OracleBatch[] = Array.from({ length: RULESETS }, () => ({ ruleset: ruleset(r), probes: probes(r, PROBES) }));
-    const backends = availability.ok ? availability.backends : [];
+    const wanted = process.env.DFO_BENCH_BACKENDS?.split(/[ ,]+/);
+    const backends = (availability.ok ? availability.backends : []).filter((b) => !wanted || wanted.includes(b));
     const t0 = performance.now();
     const runs: OracleRun[] = await Promise.all(backends.map((backend) => runOracle({ topology, backend, batches })));
     const wall = performance.now() - t0;
