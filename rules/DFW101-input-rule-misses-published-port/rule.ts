@@ -59,23 +59,23 @@ function portsText(ports: readonly PublishedPort[]): string {
 }
 
 /** The INPUT-side rule on the dropped packet's path that names the port: the drop itself or the jump that led there. */
-function blameDrop(view: RulesetView, trace: Trace, port: PublishedPort): Rule | undefined {
+function blameDrop(view: RulesetView, believed: RulesetSimulator, trace: Trace, port: PublishedPort): Rule | undefined {
   for (let i = trace.steps.length - 1; i >= 0; i--) {
     const s = trace.steps[i]!;
     if (s.hook !== 'INPUT' || s.table !== 'filter' || s.matched === false) continue;
     if (!['drop', 'reject', 'jump', 'goto'].includes(s.action)) continue;
-    const rule = stepRule(view.ruleset, s);
+    const rule = stepRule(believed.compiled.ruleset, s);
     if (rule && isAdminRule(view.docker, rule) && namesPort(rule, port.proto, port.hostPort)) return rule;
   }
   return undefined;
 }
 
 /** The INPUT ACCEPT that let this packet in, when it is the administrator's and names the port. */
-function allowRule(view: RulesetView, trace: Trace, port: PublishedPort): Rule | undefined {
+function allowRule(view: RulesetView, believed: RulesetSimulator, trace: Trace, port: PublishedPort): Rule | undefined {
   for (let i = trace.steps.length - 1; i >= 0; i--) {
     const s = trace.steps[i]!;
     if (s.hook !== 'INPUT' || s.table !== 'filter' || s.action !== 'accept') continue;
-    const rule = stepRule(view.ruleset, s);
+    const rule = stepRule(believed.compiled.ruleset, s);
     return rule && isAdminRule(view.docker, rule) && namesPort(rule, port.proto, port.hostPort) ? rule : undefined;
   }
   return undefined;
@@ -181,7 +181,7 @@ function checkView(view: RulesetView, settings: LintSettings, options: Options, 
           if (trace.verdict !== 'accept' || trace.reaches.kind !== 'container') continue;
           if (!wouldDrop || wouldDrop.hook !== 'INPUT' || wouldDrop.table !== 'filter') continue;
           const base = { trace, packet: packetText(packet), iface, wouldDrop };
-          const dropper = blameDrop(view, belief, port);
+          const dropper = blameDrop(view, believed, belief, port);
           if (dropper) {
             misses.add({ ...base, kind: 'dropped', at: dropper.span, rule: dropper }, port);
             continue;
@@ -190,7 +190,7 @@ function checkView(view: RulesetView, settings: LintSettings, options: Options, 
           for (const a of allowed) {
             const allowedSrc = pickAddress(family, a.sources, [dst]);
             if (allowedSrc === undefined) continue;
-            const rule = allowRule(view, believed.trace(newConnection(family, question.proto, allowedSrc, dst, port.hostPort, iface.name)), port);
+            const rule = allowRule(view, believed, believed.trace(newConnection(family, question.proto, allowedSrc, dst, port.hostPort, iface.name)), port);
             if (!rule) continue;
             if (!allowRules.includes(rule)) allowRules.push(rule);
             misses.add({ ...base, kind: 'allowList', at: rule.span, rule, allowed: sourceText(rule) }, port);
