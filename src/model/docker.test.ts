@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { parse, printRule, type Rule, type Ruleset, type TableName } from '../../grammar/index.ts';
 import { describeDocker, dockerModelJson, recogniseDocker } from './docker.ts';
 import type { DockerModel } from './docker-types.ts';
-import { mergeSaveGroups } from '../../test/docker-model/merge.ts';
 
 // Each dump below is one host as the named Docker release leaves it (rule shapes
 // from Docker's bridge driver for that release), with a few administrator rules
@@ -19,7 +18,7 @@ interface Loaded {
 function load(text: string, file = 'host.txt'): Loaded {
   const result = parse(text, { file });
   expect(result.errors).toEqual([]);
-  const rulesets = mergeSaveGroups(result.rulesets);
+  const rulesets = result.rulesets;
   expect(rulesets).toHaveLength(1);
   const ruleset = rulesets[0]!;
   const model = recogniseDocker(ruleset);

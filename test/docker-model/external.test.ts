@@ -11,7 +11,6 @@ import { describe, expect, it } from 'vitest';
 import { parse, type Rule, type Ruleset } from '../../grammar/index.ts';
 import { describeDocker, dockerModelJson, recogniseDocker } from '../../src/model/docker.ts';
 import type { DockerLayout, DockerModel } from '../../src/model/docker-types.ts';
-import { mergeSaveGroups } from './merge.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const external = resolve(root, '../shared/corpus-external');
@@ -36,7 +35,7 @@ interface Analysed {
 function analyse(file: string): Analysed[] {
   const result = parse(readFileSync(file, 'utf8'), { file });
   expect(result.errors, file).toEqual([]);
-  return mergeSaveGroups(result.rulesets).map((ruleset) => {
+  return result.rulesets.map((ruleset) => {
     const model = recogniseDocker(ruleset);
     // The views must not throw either, and the JSON must survive a round trip.
     expect(describeDocker(model)).toContain('Docker layout');

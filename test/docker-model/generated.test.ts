@@ -7,7 +7,6 @@ import { parse, printRule } from '../../grammar/index.ts';
 import { recogniseDocker } from '../../src/model/docker.ts';
 import type { DockerLayout } from '../../src/model/docker-types.ts';
 import { buildDockerHost, DOCKER_LAYOUTS } from '../../scripts/gen/index.mjs';
-import { mergeSaveGroups } from './merge.ts';
 
 const MODEL_LAYOUT: Readonly<Record<string, DockerLayout>> = {
   '27': 'pre-28',
@@ -30,7 +29,7 @@ describe('Docker model over generated Docker hosts', () => {
     }).render();
     const result = parse(text, { file: `generated-${layout}.txt` });
     expect(result.errors).toEqual([]);
-    const [ruleset, ...rest] = mergeSaveGroups(result.rulesets);
+    const [ruleset, ...rest] = result.rulesets;
     expect(rest).toEqual([]);
     const model = recogniseDocker(ruleset!);
 
