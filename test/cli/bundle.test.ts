@@ -1,0 +1,56 @@
+// The bundled executable as users run it: a real process, real streams, real exit codes.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BAD, CLEAN, DROPS, workspace, type Workspace } from './harness.ts';
+
+let cliPath: string;
+let ws: Workspace;
+
+beforeAll(async () => {
+  // Same bundling as scripts/build.mjs, into a scratch folder (dist/ belongs to `npm run build`).
+  cliPath = join(mkdtempSync(join(tmpdir(), 'dockfw-bundle-')), 'cli.mjs');
+  await build({
+    entryPoints: [new URL('../../src/cli/main.ts', import.meta.url).pathname],
+    outfile: cliPath, bundle: true, platform: 'node', format: 'esm', target: 'node20', minifySyntax: true, logLevel: 'error',
+    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  });
+  ws = workspace();
+  ws.write('clean.txt', CLEAN);
+  ws.write('drops.txt', DROPS);
+  ws.write('bad.txt', BAD);
+});
+
+function run(args: string[], input?: string) {
+  const env = { ...process.env, NO_COLOR: '', FORCE_COLOR: undefined, DEBUG: undefined, DOCKFW_LINT_FORMAT: undefined, DOCKFW_LINT_FAILURE_THRESHOLD: undefined };
+  const r = spawnSync(process.execPath, [cliPath, ...args], { cwd: ws.dir, input: input ?? '', encoding: 'utf8', env });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('the bundled CLI', () => {
+  it('exits 0 on a clean file, 1 on findings, 2 on bad input and usage errors', () => {
+    expect(run(['clean.txt']).code).toBe(0);
+    expect(run(['drops.txt']).code).toBe(1);
+    expect(run(['bad.txt']).code).toBe(2);
+    expect(run(['--no-such-flag']).code).toBe(2);
+  });
+
+  it('prints parse errors without a stack trace', () => {
+    const r = run(['bad.txt']);
+    expect(r.stderr).toMatch(/^bad\.txt:4:4: error: /m);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it('reads standard input', () => {
+    const r = run(['--format', 'json'], DROPS);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).findings[0].file).toBe('<stdin>');
+  });
+
+  it('machine formats put only the document on stdout', () => {
+    for (const format of ['json', 'sarif']) expect(() => JSON.parse(run(['drops.txt', 'bad.txt', '--format', format]).stdout)).not.toThrow();
+  });
+});
