@@ -133,3 +133,14 @@ export function packetText(family: Family, proto: string, src: string, dst: stri
 export function cidrList(cidrs: readonly string[], max = 4): string {
   return cidrs.length > max ? `${cidrs.slice(0, max).join(', ')} and ${cidrs.length - max} more` : cidrs.join(', ');
 }
+
+/**
+ * Sources for messages: `0.0.0.0/0` when the set is everything but `ignored` (e.g. spoofed
+ * Docker subnets), "every public address" when it holds all of them, else its CIDRs.
+ */
+export function sourcesText(family: Family, sources: AddressSet, ignored: AddressSet = AddressSet.empty(family)): string {
+  if (sources.union(ignored).isAll()) return family === 'ipv4' ? '0.0.0.0/0' : '::/0';
+  const open = publicSources(family);
+  if (sources.intersect(open).equals(open)) return `every public address (${family === 'ipv4' ? '0.0.0.0/0' : '::/0'} but private ranges)`;
+  return cidrList(sources.toCidrs());
+}

@@ -13,7 +13,7 @@ import type { RulesetSimulator } from '../../src/sim/index.ts';
 import { candidateInterfaces, reachableSources } from '../../src/sim/exposure.ts';
 import type { ReachableFrom, Trace, TraceStep } from '../../src/sim/types.ts';
 import {
-  acceptingStep, asRulesetSimulator, cidrList, interfaceLabels, iptablesCommand, packetInterface, packetText, sampleSource, stepSpan,
+  acceptingStep, asRulesetSimulator, interfaceLabels, iptablesCommand, packetInterface, packetText, sampleSource, sourcesText, stepSpan,
 } from '../DFW108-DFW114-lib/trace.ts';
 
 type MessageId = 'reachable';
@@ -189,7 +189,7 @@ function checkView(view: RulesetView, settings: LintSettings, report: (r: Report
         port: first.port,
         containers: containers.join('; '),
         interfaces: interfaceLabels(opening.interfaces),
-        sources: cidrList(opening.sources.toCidrs()),
+        sources: sourcesText(family, opening.sources, bridgeSubnets),
         why: why(view, opening.accepting, bridges),
       },
       path: opening.trace.steps,
