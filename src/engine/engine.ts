@@ -79,6 +79,7 @@ interface Draft {
   readonly severity: Severity;
   readonly at: Span;
   readonly message: string;
+  readonly messageId?: string;
   readonly path?: Finding['path'];
   readonly fix?: string;
 }
@@ -111,7 +112,7 @@ function runRule(rule: LintRule, host: Host, settings: LintSettings, ruleConfig:
       report(report: Report<string>) {
         const template = (rule.meta.messages as Readonly<Record<string, string>>)[report.messageId];
         if (template === undefined) throw new Error(`unknown messageId "${report.messageId}"`);
-        drafts.push({ rule, severity, at: report.at, message: renderMessage(template, report.data), path: report.path, fix: report.fix });
+        drafts.push({ rule, severity, at: report.at, message: renderMessage(template, report.data), messageId: report.messageId, path: report.path, fix: report.fix });
       },
     });
   } catch (error) {
@@ -225,6 +226,7 @@ export function lintHostsDetailed(
       column: draft.at.column,
       endColumn: draft.at.endColumn,
       message: draft.message,
+      ...(draft.messageId ? { messageId: draft.messageId } : {}),
       ...(draft.path && draft.path.length > 0 ? { path: draft.path } : {}),
       ...(draft.fix ? { fix: draft.fix } : {}),
       fingerprint: hash16(n === 1 ? basis : `${basis}\u0000${n}`),

@@ -97,6 +97,8 @@ export interface Finding {
   readonly column: number;
   readonly endColumn: number;
   readonly message: string;
+  /** The message template it was rendered from (for rule tests). */
+  readonly messageId?: string;
   readonly path?: readonly TraceStep[];
   readonly fix?: string;
   /** Stable across captures: table + chain + normalised rule text. */
