@@ -29,18 +29,30 @@ function externalInterface(name: string, alone: boolean): ExternalInterface {
   return { name, label: name, flag: `-i ${name}` };
 }
 
+/** Names the kernel and udev give network cards (eth0, ens3, enp0s31f6, wlan0, bond0, ppp0, eth0.100). */
+const NETWORK_CARD = /^(?:eth|en|em|wl|bond|team|ppp|ib|vlan)/;
+
 /**
  * The interfaces traffic from outside arrives on: the configured ones; else the
- * ones the administrator's rules name (`-i eth0`), the vocabulary the admin filters
- * in; else any interface. `withOthers` adds "any other interface" to named ones,
- * for questions about every packet rather than about exposure.
+ * ones the administrator's rules name (`-i eth0`, not Docker's bridges), the vocabulary the admin filters
+ * in, plus "any other interface" when none of them is a network card (rules that
+ * only name wg0 or tailscale0 say nothing about the uplink); else any interface.
+ * `withOthers` always adds "any other interface", for questions about every packet
+ * rather than about exposure.
  */
 export function externalInterfaces(sim: RulesetSimulator, settings: LintSettings, withOthers = false): ExternalInterface[] {
   if (settings.externalInterfaces.length > 0) return settings.externalInterfaces.map((n) => externalInterface(n, false));
-  const named = candidateInterfaces(sim, undefined).filter((n) => n !== OTHER_INTERFACE);
+  // Docker's own rules name only its bridges, lo and WSL2's loopback0: the admin's rules say which interfaces face out.
+  const adminNamed = new Set<string>();
+  for (const table of sim.compiled.ruleset.tables) {
+    for (const chain of table.chains) {
+      for (const rule of chain.rules) if (rule.inInterface && !sim.docker.dockerRules.has(rule)) adminNamed.add(rule.inInterface.name);
+    }
+  }
+  const named = candidateInterfaces(sim, undefined).filter((n) => n !== OTHER_INTERFACE && adminNamed.has(n));
   if (named.length === 0) return [externalInterface(OTHER_INTERFACE, true)];
-  const names = withOthers ? [...named, OTHER_INTERFACE] : named;
-  return names.map((n) => externalInterface(n, false));
+  const others = withOthers || !named.some((n) => NETWORK_CARD.test(n));
+  return (others ? [...named, OTHER_INTERFACE] : named).map((n) => externalInterface(n, false));
 }
 
 /**

@@ -115,6 +115,9 @@ export default defineRule<MessageId>({
       const family = view.ruleset.family;
       for (const port of view.docker.published) {
         if (!port.dnatRule || !port.hostAddress || port.via === 'routed' || !port.bridge) continue;
+        // nat-unprotected and routed networks are open to direct routing by design: DFW108 reports the whole bridge.
+        const mode = view.docker.bridges.find((b) => b.name === port.bridge)?.gatewayMode;
+        if (mode !== undefined && mode !== 'nat') continue;
         const { loopback, direct, crafted } = checkPort(view, sim, context.settings, port);
         const proof = direct[0] ?? crafted[0];
         if (!proof) continue;
