@@ -64,6 +64,21 @@ function forwardPolicy(ruleset: Ruleset): 'ACCEPT' | 'DROP' | undefined {
   return forward ? (forward.policy ?? 'ACCEPT') : undefined;
 }
 
+/**
+ * With no Docker chains and FORWARD accepting, containers are reachable by routing. Keep replies and
+ * the containers' own traffic (same-bridge traffic crosses FORWARD too when br_netfilter is loaded),
+ * then drop the rest. Not offered for the nftables backend, whose published ports an iptables
+ * FORWARD DROP would break.
+ */
+function closeForward(family: Family, bridges: readonly string[]): string {
+  const cmd = family === 'ipv6' ? 'ip6tables' : 'iptables';
+  return [
+    `${cmd} -I FORWARD 1 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`,
+    ...bridges.map((b, i) => `${cmd} -I FORWARD ${i + 2} -i ${b} -j ACCEPT`),
+    `${cmd} -P FORWARD DROP`,
+  ].join('\n');
+}
+
 export default defineRule<MessageId>({
   meta: {
     id: 'DFW114',
@@ -115,6 +130,8 @@ export default defineRule<MessageId>({
         at: evidence.at,
         messageId: hasDockerUser ? 'nftables' : 'missing',
         data: { evidence: evidence.what, bridges, forwardNote },
+        ...(!hasDockerUser && policy === 'ACCEPT' && docker.referencedBridges.length > 0
+          ? { fix: closeForward(ruleset.family, docker.referencedBridges) } : {}),
       });
     }
   },
