@@ -4,10 +4,14 @@
 import type { LintRule } from '../src/engine/types.ts';
 import { ruleOf } from '../src/engine/rule-module.ts';
 import * as rule_DFW101_input_rule_misses_published_port from './DFW101-input-rule-misses-published-port/rule.ts';
+import * as rule_DFW102_forward_rule_after_docker from './DFW102-forward-rule-after-docker/rule.ts';
+import * as rule_DFW103_docker_user_matches_host_port from './DFW103-docker-user-matches-host-port/rule.ts';
 import * as rule_DFW104_docker_user_rule_after_return from './DFW104-docker-user-rule-after-return/rule.ts';
 import * as rule_DFW105_docker_user_drops_replies from './DFW105-docker-user-drops-replies/rule.ts';
 import * as rule_DFW106_published_port_open_to_world from './DFW106-published-port-open-to-world/rule.ts';
+import * as rule_DFW107_published_loopback_port_reachable from './DFW107-published-loopback-port-reachable/rule.ts';
 import * as rule_DFW108_container_reachable_by_direct_routing from './DFW108-container-reachable-by-direct-routing/rule.ts';
+import * as rule_DFW109_ipv6_unrestricted from './DFW109-ipv6-unrestricted/rule.ts';
 import * as rule_DFW110_ufw_rule_misses_published_port from './DFW110-ufw-rule-misses-published-port/rule.ts';
 import * as rule_DFW111_docker_api_exposed from './DFW111-docker-api-exposed/rule.ts';
 import * as rule_DFW112_docker_chain_edited from './DFW112-docker-chain-edited/rule.ts';
@@ -16,10 +20,14 @@ import * as rule_DFW114_docker_chains_missing from './DFW114-docker-chains-missi
 
 export const builtinRules: readonly LintRule[] = [
   ruleOf(rule_DFW101_input_rule_misses_published_port, 'DFW101-input-rule-misses-published-port'),
+  ruleOf(rule_DFW102_forward_rule_after_docker, 'DFW102-forward-rule-after-docker'),
+  ruleOf(rule_DFW103_docker_user_matches_host_port, 'DFW103-docker-user-matches-host-port'),
   ruleOf(rule_DFW104_docker_user_rule_after_return, 'DFW104-docker-user-rule-after-return'),
   ruleOf(rule_DFW105_docker_user_drops_replies, 'DFW105-docker-user-drops-replies'),
   ruleOf(rule_DFW106_published_port_open_to_world, 'DFW106-published-port-open-to-world'),
+  ruleOf(rule_DFW107_published_loopback_port_reachable, 'DFW107-published-loopback-port-reachable'),
   ruleOf(rule_DFW108_container_reachable_by_direct_routing, 'DFW108-container-reachable-by-direct-routing'),
+  ruleOf(rule_DFW109_ipv6_unrestricted, 'DFW109-ipv6-unrestricted'),
   ruleOf(rule_DFW110_ufw_rule_misses_published_port, 'DFW110-ufw-rule-misses-published-port'),
   ruleOf(rule_DFW111_docker_api_exposed, 'DFW111-docker-api-exposed'),
   ruleOf(rule_DFW112_docker_chain_edited, 'DFW112-docker-chain-edited'),
