@@ -6,6 +6,7 @@ import { findConfig, readConfig } from '../config/load.ts';
 import { loadPlugins, resolveRuleConfig } from '../config/resolve.ts';
 import type { ConfigFile, ConfigProblem, FailureThreshold } from '../config/types.ts';
 import type { RuleConfig } from '../engine/engine.ts';
+import { ENGINE_RULES } from '../engine/engine-rules.ts';
 import type { ConfigSuppression } from '../engine/suppressions.ts';
 import type { LintRule, LintSettings } from '../engine/types.ts';
 import type { CliIO } from './io.ts';
@@ -40,10 +41,11 @@ export async function loadEffectiveConfig(io: CliIO, configOption: string | unde
   const loaded = readConfig(path);
   if (!loaded.ok) throw new ConfigFailure({ ...loaded.problem, file });
   const { config, text } = loaded.value;
-  const plugins = await loadPlugins(config, path, builtin);
+  const plugins = await loadPlugins(config, path, [...ENGINE_RULES, ...builtin]);
   if (!plugins.ok) throw new ConfigFailure({ ...plugins.problem, file });
   const rules = [...builtin, ...plugins.value];
-  const ruleConfig = await resolveRuleConfig(config, rules, file);
+  // The engine's own diagnostics (DFW001 …) are configured like rules.
+  const ruleConfig = await resolveRuleConfig(config, [...ENGINE_RULES, ...rules], file);
   if (!ruleConfig.ok) throw new ConfigFailure(ruleConfig.problem);
   return { file, text, config, rules, ruleConfig: ruleConfig.value, suppressions: config.suppressions ?? [] };
 }

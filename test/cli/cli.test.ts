@@ -139,6 +139,16 @@ describe('config', () => {
     expect(off.stdout).toContain('6:1     error    drop in INPUT');
   });
 
+  it("configures the engine's own diagnostics like rules", async () => {
+    const text = DROPS.replace('-A INPUT -p udp -j DROP', '# dockfw-lint ignore=TST1\n-A INPUT -p udp -j DROP');
+    const loud = workspace({ rules: { 'suppression-without-reason': 'error' } });
+    loud.write('drops.txt', text);
+    expect((await cli(loud, ['drops.txt'])).stdout).toContain('error    suppression of TST1 has no reason');
+    const off = workspace({ rules: { DFW002: 'off' } });
+    off.write('drops.txt', text);
+    expect((await cli(off, ['drops.txt'])).stdout).not.toContain('DFW002');
+  });
+
   it('--ext-if overrides the config', async () => {
     const local = workspace({ externalInterfaces: ['ens3'] });
     local.write('warns.txt', WARNS);
