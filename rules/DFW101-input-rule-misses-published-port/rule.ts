@@ -47,11 +47,20 @@ interface Miss {
   readonly allowed?: string;
 }
 
-function sourceText(rule: Rule): string {
+/** Whom an allow-list ACCEPT admits: `198.51.100.0/24`, `198.51.100.0/24 on eth1`, `any source on eth1`. */
+function allowedText(rule: Rule): string {
+  const parts: string[] = [];
   const s = rule.source;
-  if (!s) return 'any source';
-  const cidr = s.prefixLength === -1 ? `${s.address}/${s.mask}` : `${s.address}/${s.prefixLength}`;
-  return s.negated ? `any source but ${cidr}` : cidr;
+  if (s) {
+    const cidr = s.prefixLength === -1 ? `${s.address}/${s.mask}` : `${s.address}/${s.prefixLength}`;
+    parts.push(s.negated ? `any source but ${cidr}` : cidr);
+  }
+  for (const m of rule.matches) {
+    if (m.kind === 'iprange' && m.srcRange) parts.push(`${m.srcRange.negated ? 'outside ' : ''}${m.srcRange.from}-${m.srcRange.to}`);
+  }
+  const i = rule.inInterface;
+  if (i) parts.push(`${parts.length === 0 ? 'any source ' : ''}${i.negated ? 'not on' : 'on'} ${i.name}${i.wildcard ? '+' : ''}`);
+  return parts.length > 0 ? parts.join(' ') : 'the packets its matches select';
 }
 
 function portsText(ports: readonly PublishedPort[]): string {
@@ -193,7 +202,7 @@ function checkView(view: RulesetView, settings: LintSettings, options: Options, 
             const rule = allowRule(view, believed, believed.trace(newConnection(family, question.proto, allowedSrc, dst, port.hostPort, iface.name)), port);
             if (!rule) continue;
             if (!allowRules.includes(rule)) allowRules.push(rule);
-            misses.add({ ...base, kind: 'allowList', at: rule.span, rule, allowed: sourceText(rule) }, port);
+            misses.add({ ...base, kind: 'allowList', at: rule.span, rule, allowed: allowedText(rule) }, port);
             listed = true;
           }
           if (!listed && options.policy && wouldDrop.position === 0) {
