@@ -84,10 +84,17 @@ function controlCharacterAt(text: string): number {
   return -1;
 }
 
-export function lex(input: string): LexResult {
+/** The input split into lines (1-based: `lines[0]` is unused), with each line's offset. */
+export interface Lines {
+  readonly lines: readonly string[];
+  readonly offsets: readonly number[];
+  readonly errors: readonly LexError[];
+}
+
+export function splitLines(input: string): Lines {
   const text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
-  const tokens: IToken[] = [];
   const lines: string[] = [''];
+  const offsets: number[] = [0];
   const errors: LexError[] = [];
   let lineStart = 0;
   let lineNumber = 0;
@@ -98,25 +105,41 @@ export function lex(input: string): LexResult {
     if (lineEnd === -1) lineEnd = text.length;
     let contentEnd = lineEnd;
     if (contentEnd > lineStart && text.charCodeAt(contentEnd - 1) === 13) contentEnd--;
-    const offset = lineStart;
-    lineStart = next;
-    if (contentEnd - offset > MAX_LINE_LENGTH) {
+    offsets.push(lineStart);
+    if (contentEnd - lineStart > MAX_LINE_LENGTH) {
       lines.push('');
       errors.push({
         line: lineNumber, column: 1, endColumn: 2,
-        message: `line is ${contentEnd - offset} characters long`,
+        message: `line is ${contentEnd - lineStart} characters long`,
         expected: `at most ${MAX_LINE_LENGTH} characters per line`,
         hint: 'iptables-save never writes lines this long; is this really a saved ruleset?',
       });
-      tokens.push(token(Newline, '\n', offset, lineNumber, 1));
-      continue;
+    } else {
+      lines.push(text.slice(lineStart, contentEnd));
     }
-    const line = text.slice(offset, contentEnd);
-    lines.push(line);
+    lineStart = next;
+  }
+  return { lines, offsets, errors };
+}
+
+/** Tokens for lines `from` to `to` (inclusive, 1-based); each line ends with a Newline token. */
+export function lexLines(source: Lines, from: number, to: number, errors: LexError[]): IToken[] {
+  const tokens: IToken[] = [];
+  for (let lineNumber = from; lineNumber <= to; lineNumber++) {
+    const line = source.lines[lineNumber]!;
+    const offset = source.offsets[lineNumber]!;
     lexLine(line, offset, lineNumber, tokens, errors);
     tokens.push(token(Newline, '\n', offset + line.length, lineNumber, line.length + 1));
   }
-  return { tokens, lines, errors };
+  return tokens;
+}
+
+/** The whole input at once (tests, tools); `parse` lexes in chunks to bound memory. */
+export function lex(input: string): LexResult {
+  const source = splitLines(input);
+  const errors = [...source.errors];
+  const tokens = lexLines(source, 1, source.lines.length - 1, errors);
+  return { tokens, lines: source.lines, errors };
 }
 
 function lexLine(line: string, offset: number, lineNumber: number, tokens: IToken[], errors: LexError[]): void {

@@ -14,34 +14,37 @@ function iface(flag: string, i: InterfaceMatch): string {
 }
 
 function option(o: RawOption): string {
-  const values = o.values.map(quoteValue).join(' ');
-  return `${o.negated ? '! ' : ''}${o.name}${values ? ` ${values}` : ''}`;
+  let out = o.negated ? `! ${o.name}` : o.name;
+  for (const v of o.values) out += ` ${quoteValue(v)}`;
+  return out;
 }
 
 function match(m: Match): string {
-  const options = m.options.map(option).join(' ');
-  return `-m ${m.module}${options ? ` ${options}` : ''}`;
+  let out = `-m ${m.module}`;
+  for (const o of m.options) out += ` ${option(o)}`;
+  return out;
 }
 
 function target(t: Target): string {
   const name = t.kind === 'chain' ? t.chain : t.kind === 'verdict' || t.kind === 'other' ? t.name : t.kind;
-  const flag = t.kind === 'chain' && t.goto ? '-g' : '-j';
-  const options = t.options.map(option).join(' ');
-  return `${flag} ${name}${options ? ` ${options}` : ''}`;
+  let out = `${t.kind === 'chain' && t.goto ? '-g' : '-j'} ${name}`;
+  for (const o of t.options) out += ` ${option(o)}`;
+  return out;
 }
 
 /** The rule's specification, without `-A CHAIN` and counters. */
 export function printRuleSpec(rule: Omit<Rule, 'text' | 'span' | 'table' | 'chain'>): string {
-  const parts: string[] = [];
-  if (rule.source) parts.push(address('-s', rule.source));
-  if (rule.destination) parts.push(address('-d', rule.destination));
-  if (rule.inInterface) parts.push(iface('-i', rule.inInterface));
-  if (rule.outInterface) parts.push(iface('-o', rule.outInterface));
-  if (rule.protocol) parts.push(`${rule.protocol.negated ? '! ' : ''}-p ${rule.protocol.name}`);
-  if (rule.fragment) parts.push(`${rule.fragment.negated ? '! ' : ''}-f`);
-  for (const m of rule.matches) parts.push(match(m));
-  if (rule.target) parts.push(target(rule.target));
-  return parts.join(' ');
+  let out = '';
+  const add = (part: string) => { out = out === '' ? part : `${out} ${part}`; };
+  if (rule.source) add(address('-s', rule.source));
+  if (rule.destination) add(address('-d', rule.destination));
+  if (rule.inInterface) add(iface('-i', rule.inInterface));
+  if (rule.outInterface) add(iface('-o', rule.outInterface));
+  if (rule.protocol) add(`${rule.protocol.negated ? '! ' : ''}-p ${rule.protocol.name}`);
+  if (rule.fragment) add(`${rule.fragment.negated ? '! ' : ''}-f`);
+  for (const m of rule.matches) add(match(m));
+  if (rule.target) add(target(rule.target));
+  return out;
 }
 
 export function printRule(rule: Rule, withCounters = false): string {

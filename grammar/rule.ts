@@ -61,13 +61,35 @@ const PROTOCOL_MODULES: Readonly<Record<string, string>> = {
   tcp: 'tcp', udp: 'udp', udplite: 'udplite', sctp: 'sctp', dccp: 'dccp', icmp: 'icmp', 'ipv6-icmp': 'icmp6',
 };
 
-interface LoadedModule {
-  readonly module: string;
-  /** Undefined: options are taken greedily (modules without a table). */
+/** A loaded module or the target: what an option may belong to. */
+interface OptionOwner {
+  /** Undefined: options are taken greedily (modules and targets without a table). */
   readonly table: Readonly<Record<string, OptionSpec>> | undefined;
   readonly options: RawOption[];
   readonly start: number;
   end: number;
+}
+
+interface LoadedModule extends OptionOwner {
+  readonly module: string;
+}
+
+/**
+ * iptables merges each newly loaded module's options in front of the older
+ * ones, so the most recently loaded module (or target) that knows an option gets it.
+ */
+function findOwner(loadOrder: readonly OptionOwner[], optionName: string): OptionOwner | undefined {
+  for (let k = loadOrder.length - 1; k >= 0; k--) {
+    const owner = loadOrder[k]!;
+    if (owner.table?.[optionName]) return owner;
+  }
+  return undefined;
+}
+
+function expandPrefix(loadOrder: readonly OptionOwner[], prefix: string): string | undefined {
+  const candidates = new Set<string>();
+  for (const owner of loadOrder) for (const name of Object.keys(owner.table ?? {})) if (name.startsWith(prefix)) candidates.add(name);
+  return candidates.size === 1 ? [...candidates][0] : undefined;
 }
 
 export type InterpretResult =
@@ -97,27 +119,9 @@ export function interpretRule(words: readonly Word[], context: RuleContext): Int
   let counters: Counters | undefined;
   const seenTopLevel = new Set<TopLevel>();
   const modules: LoadedModule[] = [];
-  const loadOrder: (LoadedModule | 'target')[] = [];
-  let target: { name: string; goto: boolean; options: RawOption[]; table: Readonly<Record<string, OptionSpec>> | undefined; start: number; end: number } | undefined;
+  const loadOrder: OptionOwner[] = [];
+  let target: (OptionOwner & { name: string; goto: boolean }) | undefined;
   let negation: Word | undefined;
-
-  const takeValues = (index: number, count: number, optionWord: Word): Word[] | undefined => {
-    const values = words.slice(index + 1, index + 1 + count);
-    if (values.length < count) return undefined;
-    void optionWord;
-    return values;
-  };
-
-  /** Greedy values for modules without an option table. */
-  const takeRest = (index: number): Word[] => {
-    const values: Word[] = [];
-    for (let j = index + 1; j < words.length; j++) {
-      const w = words[j]!;
-      if (!w.quoted && (w.value.startsWith('-') || w.value === '!')) break;
-      values.push(w);
-    }
-    return values;
-  };
 
   const loadModule = (module: string, at: Word) => {
     const table = matchOptionTable(module);
@@ -159,8 +163,8 @@ export function interpretRule(words: readonly Word[], context: RuleContext): Int
         if (negated) return fail(negationWord, `"!" cannot negate ${name}`);
       }
       if (topLevel === 'counters') {
-        const values = takeValues(i, 2, word);
-        if (!values || !/^\d+$/.test(values[0]!.value) || !/^\d+$/.test(values[1]!.value)) {
+        const values = words.slice(i + 1, i + 3);
+        if (values.length < 2 || !/^\d+$/.test(values[0]!.value) || !/^\d+$/.test(values[1]!.value)) {
           return fail(word, `${name} needs two numbers`, { expected: 'PACKETS BYTES' });
         }
         counters = { packets: Number(values[0]!.value), bytes: Number(values[1]!.value) };
@@ -226,7 +230,7 @@ export function interpretRule(words: readonly Word[], context: RuleContext): Int
           }
           const table = extension ? targetOptionTable(value) : {};
           target = { name: value, goto, options: [], table, start: word.start, end: valueWord.end };
-          loadOrder.push('target');
+          loadOrder.push(target);
           break;
         }
         default:
@@ -237,51 +241,26 @@ export function interpretRule(words: readonly Word[], context: RuleContext): Int
 
     // An option of a module or of the target.
     let optionName = word.value;
-    let owner: { options: RawOption[]; spec: OptionSpec | undefined; setEnd: (end: number) => void } | undefined;
-    // iptables merges each newly loaded module's options in front of the older
-    // ones, so the most recently loaded module (or target) that knows an option gets it.
-    const findOwner = () => {
-      for (let k = loadOrder.length - 1; k >= 0; k--) {
-        const owner = loadOrder[k]!;
-        if (owner === 'target') {
-          const t = target!;
-          const spec = t.table?.[optionName];
-          if (spec) return { options: t.options, spec, setEnd: (end: number) => { t.end = Math.max(t.end, end); } };
-          continue;
-        }
-        const spec = owner.table?.[optionName];
-        if (spec) return { options: owner.options, spec, setEnd: (end: number) => { owner.end = Math.max(owner.end, end); } };
-      }
-      return undefined;
-    };
-    owner = findOwner();
-    if (!owner) {
+    let owner = findOwner(loadOrder, optionName);
+    if (!owner && optionName.startsWith('--')) {
       // getopt_long accepts any unambiguous prefix of a long option (`--mac` for `--mac-source`).
-      const candidates = new Set<string>();
-      for (const table of [...modules.map((m) => m.table), target?.table]) {
-        for (const name of Object.keys(table ?? {})) if (name.startsWith(optionName) && optionName.startsWith('--')) candidates.add(name);
-      }
-      if (candidates.size === 1) {
-        optionName = [...candidates][0]!;
-        owner = findOwner();
+      const expanded = expandPrefix(loadOrder, optionName);
+      if (expanded) {
+        optionName = expanded;
+        owner = findOwner(loadOrder, optionName);
       }
     }
     if (!owner && protocol) {
       const implicit = PROTOCOL_MODULES[protocol.name];
       if (implicit && !modules.some((m) => m.module === implicit) && matchOptionTable(implicit)?.[optionName]) {
         loadModule(implicit, word);
-        owner = findOwner();
+        owner = findOwner(loadOrder, optionName);
       }
     }
+    // Modules and targets without a table take any option: the target first, else the latest such module.
+    if (!owner && target && target.table === undefined) owner = target;
     if (!owner) {
-      // Modules and targets without a table take any option.
-      const greedyModule = [...modules].reverse().find((m) => m.table === undefined);
-      if (target && target.table === undefined) {
-        const t = target;
-        owner = { options: t.options, spec: undefined, setEnd: (end) => { t.end = Math.max(t.end, end); } };
-      } else if (greedyModule) {
-        owner = { options: greedyModule.options, spec: undefined, setEnd: (end) => { greedyModule.end = Math.max(greedyModule.end, end); } };
-      }
+      for (let k = modules.length - 1; k >= 0; k--) if (modules[k]!.table === undefined) { owner = modules[k]; break; }
     }
     if (!owner) {
       const hint = /^--(s|d)port$/.test(optionName)
@@ -291,23 +270,34 @@ export function interpretRule(words: readonly Word[], context: RuleContext): Int
           : 'check the spelling, and that the -m module (or -j target) this option belongs to comes first';
       return fail(word, `unknown option "${optionName}"`, { hint });
     }
+    const spec = owner.table?.[optionName];
     const negated = negation !== undefined;
-    if (negated && owner.spec && !owner.spec.invertible) {
+    if (negated && spec && !spec.invertible) {
       return fail(negation, `"!" cannot negate ${optionName}`);
     }
     negation = undefined;
-    const values = owner.spec ? takeValues(i, owner.spec.arity, word) : takeRest(i);
-    if (!values) {
-      return fail(word, `option "${optionName}" needs ${owner.spec!.arity === 1 ? 'a value' : `${owner.spec!.arity} values`}`);
+    let count: number;
+    if (spec) {
+      count = spec.arity;
+      if (i + count > words.length - 1) return fail(word, `option "${optionName}" needs ${count === 1 ? 'a value' : `${count} values`}`);
+    } else {
+      count = 0;
+      for (let j = i + 1; j < words.length; j++) {
+        const w = words[j]!;
+        if (!w.quoted && (w.value.charCodeAt(0) === 45 /* - */ || w.value === '!')) break;
+        count++;
+      }
     }
-    const canonical = owner.spec?.canonical ?? optionName;
-    if (owner.spec && owner.options.some((o) => o.name === canonical)) {
-      return fail(word, `option "${optionName}" given twice`, { hint: 'each option may appear once per module' });
+    const canonical = spec?.canonical ?? optionName;
+    if (spec) {
+      for (const o of owner.options) if (o.name === canonical) return fail(word, `option "${optionName}" given twice`, { hint: 'each option may appear once per module' });
     }
-    const end = values.length > 0 ? values[values.length - 1]!.end : word.end;
-    owner.options.push({ name: canonical, values: values.map((v) => v.value), negated, span: span(word.start, end) });
-    owner.setEnd(end);
-    i += 1 + values.length;
+    const values: string[] = new Array<string>(count);
+    for (let j = 0; j < count; j++) values[j] = words[i + 1 + j]!.value;
+    const end = count > 0 ? words[i + count]!.end : word.end;
+    owner.options.push({ name: canonical, values, negated, span: span(word.start, end) });
+    if (end > owner.end) owner.end = end;
+    i += 1 + count;
   }
   if (negation) return fail(negation, '"!" at the end of the rule', { expected: 'an option after "!"' });
 

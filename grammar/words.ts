@@ -61,7 +61,9 @@ export function splitWords(line: string, from: number, to: number = line.length)
 }
 
 /** Quote a value the way iptables-save does when it holds anything but [A-Za-z0-9_-]. */
+const PLAIN = /^[A-Za-z0-9_.:/,+=@%^~][A-Za-z0-9_\-.:/,+=@%^~]*$/;
+
 export function quoteValue(value: string): string {
-  if (/^[A-Za-z0-9_.:/,+=@%^~][A-Za-z0-9_\-.:/,+=@%^~]*$/.test(value)) return value;
+  if (PLAIN.test(value)) return value;
   return `"${value.replace(/["\\]/g, (m) => `\\${m}`)}"`;
 }
