@@ -9,32 +9,40 @@ export type LineSubject =
   | { readonly kind: 'chain'; readonly table: TableName; readonly chain: string }
   | { readonly kind: 'comment'; readonly text: string };
 
-/** file → line → what is there. */
+/** file → line → what is there. Built on first use: a clean run on a 170k-rule file never pays for it. */
 export class LineIndex {
-  private readonly byFile = new Map<string, Map<number, LineSubject>>();
+  private built: Map<string, Map<number, LineSubject>> | undefined;
 
-  constructor(rulesets: readonly Ruleset[]) {
-    for (const ruleset of rulesets) {
-      const lines = this.lines(ruleset.file);
-      for (const comment of ruleset.comments) lines.set(comment.span.line, { kind: 'comment', text: comment.text });
-      for (const table of ruleset.tables) {
-        for (const chain of table.chains) {
-          if (chain.span) lines.set(chain.span.line, { kind: 'chain', table: table.name, chain: chain.name });
-          for (const rule of chain.rules) {
-            const existing = lines.get(rule.span.line);
-            if (existing?.kind === 'rules') lines.set(rule.span.line, { kind: 'rules', rules: [...existing.rules, rule] });
-            else lines.set(rule.span.line, { kind: 'rules', rules: [rule] });
-          }
+  constructor(private readonly rulesets: readonly Ruleset[]) {}
+
+  private get byFile(): Map<string, Map<number, LineSubject>> {
+    if (!this.built) {
+      this.built = new Map();
+      for (const ruleset of this.rulesets) this.add(ruleset);
+    }
+    return this.built;
+  }
+
+  private add(ruleset: Ruleset): void {
+    const lines = this.lines(ruleset.file);
+    for (const comment of ruleset.comments) lines.set(comment.span.line, { kind: 'comment', text: comment.text });
+    for (const table of ruleset.tables) {
+      for (const chain of table.chains) {
+        if (chain.span) lines.set(chain.span.line, { kind: 'chain', table: table.name, chain: chain.name });
+        for (const rule of chain.rules) {
+          const existing = lines.get(rule.span.line);
+          if (existing?.kind === 'rules') (existing.rules as Rule[]).push(rule);
+          else lines.set(rule.span.line, { kind: 'rules', rules: [rule] });
         }
       }
     }
   }
 
   private lines(file: string): Map<number, LineSubject> {
-    let lines = this.byFile.get(file);
+    let lines = this.built!.get(file);
     if (!lines) {
       lines = new Map();
-      this.byFile.set(file, lines);
+      this.built!.set(file, lines);
     }
     return lines;
   }

@@ -79,13 +79,26 @@ function resolveNames(names: readonly string[], resolve: RuleResolver, at: Span,
   return ids;
 }
 
+/** The first element of an ascending list greater than `line`. */
+function firstAfter(sorted: readonly number[], line: number): number | undefined {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if (sorted[mid]! <= line) low = mid + 1;
+    else high = mid;
+  }
+  return sorted[low];
+}
+
 /** Inline suppressions of a host's files: comment lines and comment matches. */
 export function inlineSuppressions(host: Host, index: LineIndex, resolve: RuleResolver): { suppressions: Suppression[]; problems: PragmaProblem[] } {
   const suppressions: Suppression[] = [];
   const problems: PragmaProblem[] = [];
   for (const { ruleset } of host.views) {
-    const ruleLines = index.ruleLines(ruleset.file);
+    let ruleLines: number[] | undefined;
     for (const comment of ruleset.comments) {
+      if (!comment.text.includes('dockfw-lint')) continue;
       const parsed = parsePragma(comment.text.replace(/^#/, ''));
       if (parsed === undefined) continue;
       if (typeof parsed === 'string') { problems.push({ at: comment.span, problem: parsed }); continue; }
@@ -97,7 +110,8 @@ export function inlineSuppressions(host: Host, index: LineIndex, resolve: RuleRe
         });
         continue;
       }
-      const next = ruleLines.find((line) => line > comment.span.line);
+      ruleLines ??= index.ruleLines(ruleset.file);
+      const next = firstAfter(ruleLines, comment.span.line);
       suppressions.push({
         origin: 'line', at: comment.span, ruleIds, written: parsed.names, reason: parsed.reason,
         file: ruleset.file, line: next ?? -1, used: new Set(),
@@ -108,7 +122,7 @@ export function inlineSuppressions(host: Host, index: LineIndex, resolve: RuleRe
       for (const chain of table.chains) {
         for (const rule of chain.rules) {
           for (const match of rule.matches) {
-            if (match.kind !== 'comment') continue;
+            if (match.kind !== 'comment' || !match.comment.includes('dockfw-lint')) continue;
             const parsed = parsePragma(match.comment);
             if (parsed === undefined) continue;
             if (typeof parsed === 'string') { problems.push({ at: match.span, problem: parsed }); continue; }
