@@ -172,13 +172,13 @@ function checkView(view: RulesetView, settings: LintSettings, options: Options, 
       }
     }
     for (const dst of destinations) {
+      const allowLists = allowListsFor(view, believed, naming, port, dst, interfaces);
       for (const iface of interfaces) {
         const question = { proto: port.proto as L4Protocol, dst, dport: port.hostPort, inInterface: iface.name };
         const real = reachableSources(sim, { ...question, reached: (t) => t.verdict === 'accept' && t.reaches.kind === 'container' });
         const delivered = real.classes.filter((c) => c.accepted).reduce((acc, c) => acc.union(c.sources), AddressSet.empty(family));
         if (delivered.isEmpty()) continue;
         const hoped = reachableSources(believed, { ...question, reached: (t) => t.verdict === 'accept' });
-        const allowed = hoped.classes.filter((c) => c.accepted);
         for (const blocked of hoped.classes) {
           if (blocked.accepted) continue;
           const src = pickAddress(family, blocked.sources.intersect(delivered), [dst]);
@@ -195,17 +195,11 @@ function checkView(view: RulesetView, settings: LintSettings, options: Options, 
             misses.add({ ...base, kind: 'dropped', at: dropper.span, rule: dropper }, port);
             continue;
           }
-          let listed = false;
-          for (const a of allowed) {
-            const allowedSrc = pickAddress(family, a.sources, [dst]);
-            if (allowedSrc === undefined) continue;
-            const rule = allowRule(view, believed, believed.trace(newConnection(family, question.proto, allowedSrc, dst, port.hostPort, iface.name)), port);
-            if (!rule) continue;
+          for (const rule of allowLists) {
             if (!allowRules.includes(rule)) allowRules.push(rule);
             misses.add({ ...base, kind: 'allowList', at: rule.span, rule, allowed: allowedText(rule) }, port);
-            listed = true;
           }
-          if (!listed && options.policy && wouldDrop.position === 0) {
+          if (allowLists.length === 0 && options.policy && wouldDrop.position === 0) {
             const at = chainSpan(ruleset, 'filter', 'INPUT');
             if (at) misses.add({ ...base, kind: 'policy', at }, port);
           }
@@ -213,6 +207,29 @@ function checkView(view: RulesetView, settings: LintSettings, options: Options, 
       }
     }
   }
+}
+
+/**
+ * The INPUT ACCEPTs naming the port that really admit some connection to it in
+ * the administrator's picture (one that matches the rule's own source and
+ * interface), i.e. the allow-list whose other sources the policy drops.
+ */
+function allowListsFor(
+  view: RulesetView, believed: RulesetSimulator, naming: readonly Rule[], port: PublishedPort, dst: string,
+  interfaces: readonly ExternalInterface[],
+): Rule[] {
+  const family = view.ruleset.family;
+  const found: Rule[] = [];
+  for (const rule of naming) {
+    if (rule.target?.kind !== 'verdict' || rule.target.name !== 'ACCEPT') continue;
+    const i = rule.inInterface;
+    const iface = i && !i.negated && !i.wildcard ? i.name : interfaces[0]?.name;
+    const src = pickAddress(family, AddressSet.fromMatch(family, rule.source), [dst]);
+    if (iface === undefined || src === undefined) continue;
+    const trace = believed.trace(newConnection(family, port.proto as L4Protocol, src, dst, port.hostPort, iface));
+    if (trace.verdict === 'accept' && allowRule(view, believed, trace, port) === rule) found.push(rule);
+  }
+  return found;
 }
 
 export default defineRule<MessageId>({
