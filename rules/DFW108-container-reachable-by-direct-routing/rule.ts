@@ -5,9 +5,9 @@
 // classes (a stand-in address for bridges whose containers the dump does not
 // name); the accepting rule or policy is the finding's location.
 
-import type { Family, Span } from '../../grammar/ast.ts';
+import type { Family, Rule, Span } from '../../grammar/ast.ts';
 import { defineRule, type LintSettings, type Report, type RulesetView } from '../../src/engine/types.ts';
-import { AddressSet, bigintToAddress } from '../../src/model/addrset.ts';
+import { addressToBigint, AddressSet, bigintToAddress } from '../../src/model/addrset.ts';
 import type { DockerBridge, DockerModel } from '../../src/model/docker-types.ts';
 import type { RulesetSimulator } from '../../src/sim/index.ts';
 import { candidateInterfaces, reachableSources } from '../../src/sim/exposure.ts';
@@ -18,13 +18,18 @@ import {
 
 type MessageId = 'reachable';
 
-interface Target {
+interface Candidate {
   readonly address: string;
   readonly bridge: string;
-  readonly port: number;
-  readonly reachableFrom: readonly ReachableFrom[];
   /** The dump names no container on this bridge: the address stands for any of them. */
   readonly standIn: boolean;
+}
+
+/** A group of containers the ruleset treats alike, walked once through its first member. */
+interface Target extends Candidate {
+  readonly port: number;
+  readonly reachableFrom: readonly ReachableFrom[];
+  readonly members: readonly Candidate[];
 }
 
 interface Opening {
@@ -37,15 +42,15 @@ interface Opening {
   sources: AddressSet;
 }
 
-/** A port no rule of the ruleset names: it stands for "any port the container does not publish". */
+/** A port no rule names as a port or range end: it stands for "any port the container does not publish". */
 function unnamedPort(view: RulesetView): number {
   const named = new Set<number>();
   for (const table of view.ruleset.tables) {
     for (const chain of table.chains) {
       for (const rule of chain.rules) {
         for (const m of rule.matches) {
-          if ((m.kind === 'tcp' || m.kind === 'udp' || m.kind === 'sctp') && m.dport) for (const r of m.dport.ranges) for (let p = r.from; p <= Math.min(r.to, r.from + 64); p++) named.add(p);
-          if (m.kind === 'multiport') for (const list of [m.dports, m.ports]) if (list) for (const r of list.ranges) named.add(r.from);
+          const lists = m.kind === 'tcp' || m.kind === 'udp' || m.kind === 'sctp' ? [m.dport] : m.kind === 'multiport' ? [m.dports, m.ports] : [];
+          for (const list of lists) for (const r of list?.ranges ?? []) { named.add(r.from); named.add(r.to); }
         }
       }
     }
@@ -72,34 +77,83 @@ function standInRepresentative(docker: DockerModel, bridge: DockerBridge): boole
   return docker.layout === 'pre-28' || docker.layout === '28.0.0' || docker.layout === '28.0.1-28.1';
 }
 
-function publishedContainerPorts(docker: DockerModel): Set<string> {
-  return new Set(docker.published.map((p) => `${p.container.address} ${p.proto}/${p.container.port}`));
+/** Whether a rule can match a new TCP packet to `port` at all (protocol and destination-port wise). */
+function admitsPort(rule: Rule, port: number): boolean {
+  if (rule.protocol && !rule.protocol.negated && rule.protocol.name !== 'tcp' && rule.protocol.number !== 0) return false;
+  for (const m of rule.matches) {
+    const lists = m.kind === 'tcp' ? [m.dport] : m.kind === 'multiport' ? [m.dports, m.ports] : [];
+    for (const list of lists) {
+      if (!list) continue;
+      const inside = list.ranges.some((r) => r.from <= port && port <= r.to);
+      if (inside === list.negated) return false;
+    }
+    if ((m.kind === 'udp' || m.kind === 'sctp' || m.kind === 'icmp' || m.kind === 'icmp6') && !rule.protocol?.negated) return false;
+  }
+  return true;
+}
+
+/**
+ * Groups addresses that every rule treats alike for this probe: same bridge, same locality, and the
+ * same membership in every destination-side address set of every rule that can match it. Members
+ * of a group take the same walk, so one walk per group answers for all (Docker ≤27 writes no
+ * per-container rule but the published-port ACCEPTs, which never match an unpublished port).
+ */
+function groupAlike(view: RulesetView, sim: RulesetSimulator, candidates: readonly Candidate[], port: number): Candidate[][] {
+  const family = view.ruleset.family;
+  const sets: AddressSet[] = [];
+  for (const table of view.ruleset.tables) {
+    for (const chain of table.chains) {
+      for (const rule of chain.rules) {
+        if (!admitsPort(rule, port)) continue;
+        if (rule.destination) sets.push(AddressSet.fromMatch(family, rule.destination));
+        for (const m of rule.matches) {
+          if (m.kind === 'iprange' && m.dstRange) sets.push(AddressSet.fromCidrs(family, []).union(rangeSet(family, m.dstRange.from, m.dstRange.to)));
+          if (m.kind === 'conntrack') for (const a of [m.ctorigdst, m.ctreplsrc]) if (a) sets.push(AddressSet.fromMatch(family, a));
+        }
+      }
+    }
+  }
+  const groups = new Map<string, Candidate[]>();
+  for (const c of candidates) {
+    const key = `${c.bridge} ${sim.host.isLocal(c.address)} ${sets.map((set) => (set.containsText(c.address) ? '1' : '0')).join('')}`;
+    groups.set(key, [...(groups.get(key) ?? []), c]);
+  }
+  return [...groups.values()];
+}
+
+function rangeSet(family: Family, from: string, to: string): AddressSet {
+  const a = addressToBigint(family, from);
+  const b = addressToBigint(family, to);
+  return a === undefined || b === undefined ? AddressSet.empty(family) : AddressSet.range(family, a, b);
 }
 
 function targetsOf(view: RulesetView, sim: RulesetSimulator, interfaces: readonly string[]): Target[] {
   const { docker } = view;
-  const published = publishedContainerPorts(docker);
-  const targets: Target[] = [];
-  for (const entry of sim.exposure().direct) {
-    if (!entry.container || !entry.bridge || published.has(`${entry.container.address} ${entry.proto}/${entry.container.port}`)) continue;
-    targets.push({ address: entry.container.address, bridge: entry.bridge, port: entry.container.port, reachableFrom: entry.reachableFrom, standIn: false });
-  }
-  const known = new Set([...docker.containers.map((c) => c.bridge), ...docker.published.map((p) => p.bridge)]);
+  const family = view.ruleset.family;
   const port = unnamedPort(view);
+  const candidates = new Map<string, Candidate>();
+  for (const c of docker.containers) if (c.bridge) candidates.set(c.address, { address: c.address, bridge: c.bridge, standIn: false });
+  for (const p of docker.published) if (p.bridge && !candidates.has(p.container.address)) candidates.set(p.container.address, { address: p.container.address, bridge: p.bridge, standIn: false });
+  const known = new Set([...candidates.values()].map((c) => c.bridge));
   for (const bridge of docker.bridges) {
     if (known.has(bridge.name) || !standInRepresentative(docker, bridge)) continue;
-    const address = standInAddress(view.ruleset.family, bridge);
-    if (!address) continue;
+    const address = standInAddress(family, bridge);
+    if (address) candidates.set(address, { address, bridge: bridge.name, standIn: true });
+  }
+  const targets: Target[] = [];
+  for (const group of groupAlike(view, sim, [...candidates.values()], port)) {
+    const representative = group[0]!;
     const reachableFrom: ReachableFrom[] = [];
     for (const inInterface of interfaces) {
       const { classes } = reachableSources(sim, {
-        proto: 'tcp', dst: address, dport: port, inInterface,
+        proto: 'tcp', dst: representative.address, dport: port, inInterface,
         reached: (t) => t.verdict === 'accept' && t.reaches.kind === 'container',
       });
-      const accepted = classes.filter((c) => c.accepted).reduce((acc, c) => acc.union(c.sources), AddressSet.empty(view.ruleset.family));
+      const accepted = classes.filter((c) => c.accepted).reduce((acc, c) => acc.union(c.sources), AddressSet.empty(family));
       if (!accepted.isEmpty()) reachableFrom.push({ interface: inInterface, sources: accepted.toCidrs() });
     }
-    if (reachableFrom.length > 0) targets.push({ address, bridge: bridge.name, port, reachableFrom, standIn: true });
+    if (reachableFrom.length === 0) continue;
+    targets.push({ ...representative, port, reachableFrom, members: group });
   }
   return targets;
 }
@@ -175,10 +229,13 @@ function checkView(view: RulesetView, settings: LintSettings, report: (r: Report
     }
   }
   for (const opening of openings.values()) {
-    const bridges = [...new Set(opening.targets.map((t) => t.bridge))].sort();
+    const members = opening.targets.flatMap((t) => t.members);
+    const bridges = [...new Set(members.map((m) => m.bridge))].sort();
     const containers = bridges.map((b) => {
-      const here = opening.targets.filter((t) => t.bridge === b);
-      return here.some((t) => t.standIn) ? `any container on ${b}` : `${here.map((t) => t.address).join(', ')} on ${b}`;
+      const here = members.filter((m) => m.bridge === b);
+      if (here.some((m) => m.standIn)) return `any container on ${b}`;
+      const shown = here.slice(0, 5).map((m) => m.address).join(', ');
+      return `${shown}${here.length > 5 ? ` and ${here.length - 5} more` : ''} on ${b}`;
     });
     const first = opening.targets[0]!;
     report({

@@ -74,6 +74,9 @@ function checkView(view: RulesetView, settings: LintSettings, report: (r: Report
   const sim = asRulesetSimulator(view.simulator);
   // No DOCKER-USER, nothing to bypass (Docker 20.10 wrote none for ip6tables); no Docker chains is DFW114's case.
   if (!sim || docker.dockerChains.size === 0 || !docker.dockerUser.exists) return;
+  // FORWARD's first rule an unconditional jump: every forwarded packet enters DOCKER-USER (mangle
+  // FORWARD runs before filter, but its ACCEPT ends only mangle's chain). Nothing to walk.
+  if (docker.dockerUser.firstInForward) return;
   const family = ruleset.family;
   const jumps = jumpsToDockerUser(ruleset);
   const interfaces = candidateInterfaces(sim, settings.externalInterfaces.length > 0 ? settings.externalInterfaces : undefined);
