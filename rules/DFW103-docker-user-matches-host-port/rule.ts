@@ -236,22 +236,22 @@ export default defineRule<MessageId>({
     tags: ['docker', 'security', 'nat'],
     messages: {
       hostPort:
-        'This DOCKER-USER rule matches --dport {hostPorts}, the host port of {published}; DOCKER-USER sees packets after DNAT, '
+        'This DOCKER-USER rule matches --dport {hostPorts}, the {portNoun} of {published}; DOCKER-USER sees packets after DNAT, '
         + 'when the destination port is already the container\'s ({containerPorts}), so the rule never matches that traffic: '
-        + '{packet} passes it ({path}). Match the original port with -m conntrack --ctorigdstport {hostPorts} --ctdir ORIGINAL.',
+        + '{packet} passes it ({path}). Match the original port instead (-m conntrack --ctorigdstport <host port> --ctdir ORIGINAL).',
       hostAddress:
         'This DOCKER-USER rule matches -d {address}, a host address of {published}; DOCKER-USER sees packets after DNAT, when '
         + 'the destination is already the container ({containers}), so the rule never matches that traffic: {packet} passes it '
         + '({path}). Match the original destination with -m conntrack --ctorigdst {address} --ctdir ORIGINAL.',
       hostAddressAndPort:
-        'This DOCKER-USER rule matches -d {address} and --dport {hostPorts}, the host address and port of {published}; '
+        'This DOCKER-USER rule matches -d {address} and --dport {hostPorts}, the host address and {portNoun} of {published}; '
         + 'DOCKER-USER sees packets after DNAT, when they carry the container\'s address and port ({containers}), so the rule '
         + 'never matches that traffic: {packet} passes it ({path}). Match the original destination with -m conntrack '
         + '--ctorigdst/--ctorigdstport --ctdir ORIGINAL.',
       opensOtherHostPort:
         'This DOCKER-USER rule lets in destination port {containerPorts}, which is also where Docker sends {published} after '
         + 'DNAT: {packet} is let in by this rule ({path}) and would be dropped without it. If the rule is meant for the host '
-        + 'port only, match the original port with -m conntrack --ctorigdstport --ctdir ORIGINAL.',
+        + 'port only, match the original port instead (-m conntrack --ctorigdstport {containerPorts} --ctdir ORIGINAL).',
     },
   },
   check(context) {
@@ -270,6 +270,7 @@ export default defineRule<MessageId>({
           messageId: f.kind,
           data: {
             hostPorts: unique(f.ports.map((p) => p.hostPort)),
+            portNoun: new Set(f.ports.map((p) => p.hostPort)).size > 1 ? 'host ports' : 'host port',
             containerPorts: unique(f.ports.map((p) => p.container.port)),
             address: f.rule.destination ? addressText(f.rule.destination) : '',
             containers: unique(f.ports.map((p) => p.container.address)),
