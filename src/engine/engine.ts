@@ -168,12 +168,15 @@ export function lintHostsDetailed(
   const live = fromConfig.filter((s) => !isExpired(s, today));
 
   const kept: { draft: Draft; index: LineIndex }[] = [];
-  const meta: Draft[] = [];
+  // The engine's own findings; inline ones keep their host's index so their fingerprint is the pragma's text.
+  const meta: { draft: Draft; index: LineIndex | undefined }[] = [];
   let suppressed = 0;
-  const push = (d: Draft | undefined) => { if (d) meta.push(d); };
+  let hostIndex: LineIndex | undefined;
+  const push = (d: Draft | undefined) => { if (d) meta.push({ draft: d, index: hostIndex }); };
 
   for (const host of hosts) {
     const index = new LineIndex(host.views.map((v) => v.ruleset));
+    hostIndex = index;
     const inline = options.inlineSuppressions === false ? { suppressions: [], problems: [] } : inlineSuppressions(host, index, resolve);
     const drafts = running.flatMap((rule) => runRule(rule, host, settings, ruleConfig, severityOf(rule, ruleConfig) as Severity));
     const all: readonly Suppression[] = [...inline.suppressions, ...live];
@@ -192,6 +195,7 @@ export function lintHostsDetailed(
     }
     for (const p of inline.problems) push(engineDraft(INVALID_SUPPRESSION, ruleConfig, quiet, p.at, { problem: p.problem }));
   }
+  hostIndex = undefined;
   for (const s of fromConfig) {
     const rules = s.written.join(',');
     if (isExpired(s, today)) {
@@ -208,7 +212,7 @@ export function lintHostsDetailed(
 
   const findings = new Map<string, Finding>();
   const occurrences = new Map<string, number>();
-  const ordered = [...kept.map(({ draft, index }) => ({ draft, index: index as LineIndex | undefined })), ...meta.map((draft) => ({ draft, index: undefined }))]
+  const ordered = [...kept.map(({ draft, index }) => ({ draft, index: index as LineIndex | undefined })), ...meta]
     .sort((a, b) => compareDrafts(a.draft, b.draft));
   for (const { draft, index } of ordered) {
     const key = `${draft.rule.meta.id}\u0000${draft.at.file}\u0000${draft.at.line}\u0000${draft.at.column}\u0000${draft.at.endColumn}\u0000${draft.message}`;

@@ -108,3 +108,13 @@ describe('globs', () => {
     expect(globToRegExp(glob).test(path)).toBe(expected);
   });
 });
+
+describe('fingerprints of suppression findings', () => {
+  it('do not move with line numbers', () => {
+    const prints = (text: string) => lintText(text, { rules: [dropRule], analysers: fakeAnalysers, lint: { today: '2030-01-01' } }).findings.map((f) => `${f.ruleId}:${f.fingerprint}`);
+    const a = prints(BASE('# dockfw-lint ignore=TST101\n-A INPUT -j ACCEPT'));
+    const b = prints(BASE('-A INPUT -p tcp -j ACCEPT\n# dockfw-lint ignore=TST101\n-A INPUT -j ACCEPT'));
+    expect(a).toHaveLength(2);
+    expect(b).toEqual(a);
+  });
+});
