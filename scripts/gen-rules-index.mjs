@@ -1,9 +1,13 @@
 #!/usr/bin/env node
 // Writes rules/index.ts: one import per rules/<ID>-<name>/rule.ts folder, in
 // folder order, exported as `builtinRules`. Many people add rules at once, so
-// the registry is generated rather than edited by hand.
+// the registry is generated rather than edited by hand. In a git checkout only
+// folders whose rule.ts git tracks are listed (`git add` a new rule first): several
+// people share one working tree, and an index naming someone's uncommitted
+// folder would break every clean clone once committed.
 //   node scripts/gen-rules-index.mjs          write it
 //   node scripts/gen-rules-index.mjs --check  exit 1 when it is stale
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,10 +16,22 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const rulesDir = join(root, 'rules');
 const FOLDER = /^[A-Z]+[0-9]+-[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
+/** Folder names whose rule.ts git tracks; undefined outside a git checkout. */
+function trackedFolders() {
+  try {
+    const out = execFileSync('git', ['ls-files', '--', 'rules/*/rule.ts'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    return new Set(out.split('\n').filter(Boolean).map((f) => f.split('/')[1]));
+  } catch {
+    return undefined;
+  }
+}
+
 export function ruleFolders() {
   if (!existsSync(rulesDir)) return [];
+  const tracked = trackedFolders();
   return readdirSync(rulesDir, { withFileTypes: true })
     .filter((d) => d.isDirectory() && FOLDER.test(d.name) && existsSync(join(rulesDir, d.name, 'rule.ts')))
+    .filter((d) => tracked === undefined || tracked.has(d.name))
     .map((d) => d.name)
     .sort();
 }
