@@ -1,0 +1,180 @@
+// Compares what two snapshots of one host let in, family by family: for every
+// target and interface, the sources that gained or lost access, each change
+// proved by one witness packet walked through both snapshots, and the rules
+// that decide those witnesses differently.
+
+import type { Family, Ruleset } from '../../grammar/ast.ts';
+import { AddressSet, bigintToAddress } from '../model/addrset.ts';
+import type { RulesetSimulator } from '../sim/index.ts';
+import type { L4Protocol, Packet, Trace } from '../sim/types.ts';
+import {
+  OTHER_INTERFACE, OTHER_INTERFACE_NAME, planQuestions, probeFor, reachability, type InterfaceReach, type TargetReach,
+} from './reachability.ts';
+import { interfaceLabel, sourcesText, targetLabel } from './labels.ts';
+import type { Change, ChangeKind, Decider, RuleEffect, Target, WitnessWalk } from './types.ts';
+
+export interface FamilyDiff {
+  readonly changes: readonly Change[];
+  readonly ruleEffects: readonly RuleEffect[];
+}
+
+const WITNESS_SOURCE_PORT = 40000;
+
+/** `-m comment --comment …` says nothing about what a rule does: rules differing only there are the same rule. */
+const COMMENT = /\s*-m comment --comment (?:"(?:[^"\\]|\\.)*"|\S+)/g;
+
+export function ruleIdentity(table: string, chain: string, text: string): string {
+  return `${table} ${chain} ${text.replace(COMMENT, '').trim()}`;
+}
+
+const TERMINAL = new Set(['accept', 'drop', 'reject', 'policy-accept', 'policy-drop']);
+
+/**
+ * The step that decided a walk: for a drop, the rule (or policy) that dropped
+ * it; for an accept, the filter table's accept (nat and mangle accept
+ * everything they do not rewrite, so theirs says nothing).
+ */
+function decider(trace: Trace): Decider | undefined {
+  const terminal = trace.steps.filter((s) => TERMINAL.has(s.action));
+  const step = trace.verdict === 'accept'
+    ? [...terminal].reverse().find((s) => s.table === 'filter') ?? terminal.at(-1)
+    : terminal.at(-1) ?? trace.steps.at(-1);
+  if (!step) return undefined;
+  return { table: step.table, chain: step.chain, rule: step.rule, line: step.line, file: step.file };
+}
+
+function deciderIdentity(d: Decider): string {
+  return ruleIdentity(d.table, d.chain, d.rule.replace(/^-A \S+ /, ''));
+}
+
+function walkWitness(sim: RulesetSimulator | undefined, packet: Packet): WitnessWalk | undefined {
+  if (!sim) return undefined;
+  const trace = sim.trace(packet);
+  return { verdict: trace.verdict, reason: trace.reason, decidedBy: decider(trace), steps: trace.steps };
+}
+
+function sampleAddress(family: Family, set: AddressSet): string {
+  // The middle of the first range: a typical member, not the network address.
+  const cidr = set.toCidrs()[0]!;
+  const [address, prefixText] = cidr.split('/') as [string, string];
+  const prefix = Number(prefixText);
+  const bits = family === 'ipv4' ? 32 : 128;
+  if (prefix >= bits - 1) return address;
+  const first = AddressSet.cidr(family, address, prefix).sample()!;
+  return bigintToAddress(family, first + (1n << BigInt(bits - prefix - 1)) + 5n);
+}
+
+function witnessPacket(family: Family, target: Target, iface: string, src: string, dst: string, dport: number): Packet {
+  return {
+    family, proto: target.proto as L4Protocol, src, dst, sport: WITNESS_SOURCE_PORT, dport, state: 'NEW',
+    inInterface: iface === OTHER_INTERFACE ? OTHER_INTERFACE_NAME : iface,
+  };
+}
+
+function emptyReach(family: Family): InterfaceReach {
+  return { accepted: AddressSet.empty(family), classes: [] };
+}
+
+interface Movement {
+  readonly kind: ChangeKind;
+  readonly sources: AddressSet;
+  /** The reach whose accepted classes hold the moved sources (new for widening, old for narrowing). */
+  readonly from: InterfaceReach;
+}
+
+function movements(before: AddressSet, after: AddressSet, oldReach: InterfaceReach, newReach: InterfaceReach): Movement[] {
+  const out: Movement[] = [];
+  const gained = after.subtract(before);
+  const lost = before.subtract(after);
+  if (!gained.isEmpty()) out.push({ kind: before.isEmpty() ? 'newly-reachable' : 'widened', sources: gained, from: newReach });
+  if (!lost.isEmpty()) out.push({ kind: after.isEmpty() ? 'no-longer-reachable' : 'narrowed', sources: lost, from: oldReach });
+  return out;
+}
+
+/** Where a rule (or policy) sits in a ruleset, by identity; undefined when it is not there. */
+function locate(ruleset: Ruleset | undefined, d: Decider): number | undefined {
+  if (!ruleset) return undefined;
+  const table = ruleset.tables.find((t) => t.name === d.table);
+  const chain = table?.chains.find((c) => c.name === d.chain);
+  if (!chain) return undefined;
+  const policy = /^policy (\S+)$/.exec(d.rule);
+  if (policy) return chain.policy === policy[1] ? (chain.span?.line ?? 0) : undefined;
+  const wanted = deciderIdentity(d);
+  return chain.rules.find((r) => ruleIdentity(r.table, r.chain, r.text) === wanted)?.span.line;
+}
+
+function verb(walk: WitnessWalk): string {
+  return walk.verdict === 'accept' ? 'lets in' : walk.verdict === 'unknown' ? 'may stop' : 'stops';
+}
+
+/** Rules added or removed explain a change best; rules present in both follow. */
+const PRESENCE_ORDER = { added: 0, removed: 1, both: 2 } as const;
+
+function ruleEffects(changes: readonly Change[], oldRuleset: Ruleset | undefined, newRuleset: Ruleset | undefined): RuleEffect[] {
+  const effects = new Map<string, { d: Decider; stopped: string[]; started: string[] }>();
+  const entry = (d: Decider) => {
+    const id = deciderIdentity(d);
+    let e = effects.get(id);
+    if (!e) { e = { d, stopped: [], started: [] }; effects.set(id, e); }
+    return e;
+  };
+  for (const change of changes) {
+    const oldD = change.old?.decidedBy;
+    const newD = change.new?.decidedBy;
+    if (oldD && newD && deciderIdentity(oldD) === deciderIdentity(newD) && change.old!.verdict === change.new!.verdict) continue;
+    const what = `${targetLabel(change.target)} from ${sourcesText(change.family, change.sources)} on ${interfaceLabel(change.interface)}`;
+    if (oldD) entry(oldD).stopped.push(`${verb(change.old!)} ${what}`);
+    if (newD) entry(newD).started.push(`${verb(change.new!)} ${what}`);
+  }
+  return [...effects.values()].map(({ d, stopped, started }) => {
+    const oldLine = locate(oldRuleset, d);
+    const newLine = locate(newRuleset, d);
+    return {
+      table: d.table, chain: d.chain, rule: d.rule,
+      ...(oldLine !== undefined ? { oldLine } : {}),
+      ...(newLine !== undefined ? { newLine } : {}),
+      presence: oldLine !== undefined && newLine !== undefined ? 'both' : newLine !== undefined ? 'added' : 'removed',
+      stoppedDeciding: [...new Set(stopped)], startedDeciding: [...new Set(started)],
+    } satisfies RuleEffect;
+  }).sort((a, b) => PRESENCE_ORDER[a.presence] - PRESENCE_ORDER[b.presence]
+    || (a.table + a.chain + a.rule < b.table + b.chain + b.rule ? -1 : a.table + a.chain + a.rule > b.table + b.chain + b.rule ? 1 : 0));
+}
+
+const CATEGORY_ORDER = { published: 0, direct: 1, host: 2 } as const;
+
+/** Diffs one family. Either side may be missing (a family only one snapshot holds): it then reaches nothing. */
+export function diffFamily(family: Family, oldSim: RulesetSimulator | undefined, newSim: RulesetSimulator | undefined, externalInterfaces: readonly string[]): FamilyDiff {
+  const sims = [oldSim, newSim].filter((s): s is RulesetSimulator => s !== undefined);
+  const plan = planQuestions(family, sims, externalInterfaces);
+  const before = oldSim ? reachability(oldSim, plan) : new Map<string, TargetReach>();
+  const after = newSim ? reachability(newSim, plan) : new Map<string, TargetReach>();
+  const keys = [...new Set([...before.keys(), ...after.keys()])];
+  const changes: Change[] = [];
+  for (const key of keys) {
+    const oldTarget = before.get(key);
+    const newTarget = after.get(key);
+    const target = (newTarget ?? oldTarget)!.target;
+    for (const iface of plan.interfaces) {
+      const oldReach = oldTarget?.byInterface.get(iface) ?? emptyReach(family);
+      const newReach = newTarget?.byInterface.get(iface) ?? emptyReach(family);
+      for (const move of movements(oldReach.accepted, newReach.accepted, oldReach, newReach)) {
+        const probe = probeFor(move.from, move.sources, true);
+        const dst = probe?.dst ?? target.address;
+        const dport = probe?.dport ?? target.port;
+        const witness = witnessPacket(family, target, iface, sampleAddress(family, probe?.sample ?? move.sources), dst, dport);
+        const oldWalk = walkWitness(oldSim, witness);
+        const newWalk = walkWitness(newSim, witness);
+        changes.push({
+          kind: move.kind, family, target, interface: iface, sources: move.sources.toCidrs(),
+          before: oldReach.accepted.toCidrs(), after: newReach.accepted.toCidrs(), witness,
+          ...(oldWalk ? { old: oldWalk } : {}), ...(newWalk ? { new: newWalk } : {}),
+        });
+      }
+    }
+  }
+  changes.sort((a, b) => CATEGORY_ORDER[a.target.category] - CATEGORY_ORDER[b.target.category]
+    || (a.target.key < b.target.key ? -1 : a.target.key > b.target.key ? 1 : 0)
+    || plan.interfaces.indexOf(a.interface) - plan.interfaces.indexOf(b.interface)
+    || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0));
+  return { changes, ruleEffects: ruleEffects(changes, oldSim?.compiled.ruleset, newSim?.compiled.ruleset) };
+}
