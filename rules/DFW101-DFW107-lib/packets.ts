@@ -215,6 +215,14 @@ function isBare(rule: Rule): boolean {
     && rule.matches.every((m) => m.kind === 'comment');
 }
 
+/** `every source (0.0.0.0/0)`, `every source but fe80::/10`, or the CIDRs themselves. */
+export function sourcesText(set: AddressSet): string {
+  const missing = set.complement().toCidrs();
+  if (missing.length === 0) return `every source (${set.family === 'ipv6' ? '::/0' : '0.0.0.0/0'})`;
+  if (missing.length <= 3) return `every source but ${missing.join(', ')}`;
+  return cidrList(set.toCidrs());
+}
+
 /** Short CIDR list for messages. */
 export function cidrList(cidrs: readonly string[], max = 4): string {
   return cidrs.length > max ? `${cidrs.slice(0, max).join(', ')} and ${cidrs.length - max} more` : cidrs.join(', ');

@@ -13,8 +13,8 @@ import type { RulesetSimulator } from '../../src/sim/index.ts';
 import type { L4Protocol, Trace } from '../../src/sim/types.ts';
 import { ensureDockerUser, iptablesCommand, originalDestinationSpec, spec } from '../DFW101-DFW107-lib/commands.ts';
 import {
-  cidrList, decisionOnPath, externalInterfaces, internetSources, isLoopback, newConnection, pathSummary,
-  pickAddress, publishedDestination, publishedText, type ExternalInterface,
+  decisionOnPath, externalInterfaces, internetSources, isLoopback, newConnection, pathSummary,
+  pickAddress, publishedDestination, publishedText, sourcesText, type ExternalInterface,
 } from '../DFW101-DFW107-lib/packets.ts';
 import { asRulesetSimulator, isToolOwnedChain } from '../DFW101-DFW107-lib/ruleset.ts';
 
@@ -43,7 +43,7 @@ function isDecision(docker: DockerModel, rule: Rule): boolean {
 interface Opening {
   readonly iface: ExternalInterface;
   /** Every source that reaches the port on this interface, as CIDRs. */
-  readonly sources: readonly string[];
+  readonly sources: AddressSet;
   /** A new connection from an internet source that no admin rule let in. */
   readonly trace: Trace;
 }
@@ -69,7 +69,7 @@ function openingOn(sim: RulesetSimulator, docker: DockerModel, port: PublishedPo
     const trace = sim.trace(newConnection(family, proto, src, dst, dport, iface.name));
     if (trace.verdict !== 'accept') continue;
     if (decisionOnPath(sim.compiled.ruleset, trace, (r) => isDecision(docker, r))) continue;
-    return { iface, sources: reached.toCidrs(), trace };
+    return { iface, sources: reached, trace };
   }
   return undefined;
 }
@@ -101,7 +101,7 @@ export default defineRule<MessageId>({
     tags: ['docker', 'security', 'exposure'],
     messages: {
       openToWorld:
-        '{published} is open to every internet source on {interfaces} (reachable from {sources}): {path}. '
+        '{published} is open to the internet on {interfaces} ({sources} can connect): {path}. '
         + 'No rule of yours accepts it on purpose, and Docker DNATs the packets before any INPUT rule or default-deny policy '
         + 'could see them. If it is meant to be public, list "{proto}/{hostPort}" in intendedPublicPorts; otherwise restrict it '
         + 'in DOCKER-USER (allowed sources with -j RETURN above the DROP).',
@@ -129,7 +129,7 @@ export default defineRule<MessageId>({
           data: {
             published: publishedText(family, port),
             interfaces: openings.map((o) => o.iface.label).join(', '),
-            sources: cidrList([...new Set(openings.flatMap((o) => o.sources))]),
+            sources: sourcesText(openings.reduce((acc, o) => acc.union(o.sources), AddressSet.empty(family))),
             path: pathSummary(first.trace),
             proto: port.proto,
             hostPort: port.hostPort,

@@ -18,7 +18,7 @@ import type { RulesetSimulator } from '../../src/sim/index.ts';
 import type { L4Protocol, Trace } from '../../src/sim/types.ts';
 import { iptablesCommand } from '../DFW101-DFW107-lib/commands.ts';
 import {
-  cidrList, externalInterfaces, isLoopback, newConnection, packetText, pathSummary, pickAddress, publishedText,
+  externalInterfaces, isLoopback, newConnection, packetText, pathSummary, pickAddress, publishedText, sourcesText,
   type ExternalInterface,
 } from '../DFW101-DFW107-lib/packets.ts';
 import { asRulesetSimulator } from '../DFW101-DFW107-lib/ruleset.ts';
@@ -27,7 +27,7 @@ type MessageId = 'loopbackDirect' | 'loopbackCrafted' | 'hostAddressDirect';
 
 interface Reach {
   readonly iface: ExternalInterface;
-  readonly sources: readonly string[];
+  readonly sources: AddressSet;
   readonly trace: Trace;
   readonly packet: string;
 }
@@ -48,7 +48,7 @@ function reachOn(sim: RulesetSimulator, port: PublishedPort, dst: string, dport:
     const packet = newConnection(family, proto, src, dst, dport, iface.name);
     const trace = sim.trace(packet);
     if (trace.verdict !== 'accept' || trace.reaches.kind !== 'container') continue;
-    found.push({ iface, sources: reached.toCidrs(), trace, packet: packetText(packet) });
+    found.push({ iface, sources: reached, trace, packet: packetText(packet) });
   }
   return found;
 }
@@ -130,7 +130,7 @@ export default defineRule<MessageId>({
             published: publishedText(family, port),
             hostAddress: port.hostAddress,
             interfaces: shown.map((r) => r.iface.label).join(', '),
-            sources: cidrList([...new Set(shown.flatMap((r) => r.sources))]),
+            sources: sourcesText(shown.reduce((acc, o) => acc.union(o.sources), AddressSet.empty(family))),
             packet: proof.packet,
             path: pathSummary(proof.trace),
             container: port.container.address,
