@@ -108,16 +108,18 @@ export function acceptingStep(trace: Trace, hook: TraceStep['hook']): TraceStep 
   return undefined;
 }
 
-/** Whether the rule names `port` in a destination-port match (tcp/udp/sctp --dport, multiport). */
+/**
+ * Whether the rule names `port` itself in a destination-port match (tcp/udp/sctp --dport,
+ * multiport): as a single port or a range end. A range merely containing it (`1024:65535`)
+ * says nothing about that port in particular.
+ */
 export function namesDestinationPort(rule: Rule, proto: L4Protocol, port: number): boolean {
+  const named = (ranges: readonly { from: number; to: number }[]) => ranges.some((r) => r.from === port || r.to === port);
+  const protoOk = !rule.protocol || (!rule.protocol.negated && rule.protocol.name === proto);
   for (const m of rule.matches) {
-    if ((m.kind === 'tcp' || m.kind === 'udp' || m.kind === 'sctp') && m.kind === proto && m.dport && !m.dport.negated) {
-      if (m.dport.ranges.some((r) => r.from <= port && port <= r.to)) return true;
-    }
-    if (m.kind === 'multiport') {
-      for (const list of [m.dports, m.ports]) {
-        if (list && !list.negated && list.ranges.some((r) => r.from <= port && port <= r.to)) return true;
-      }
+    if ((m.kind === 'tcp' || m.kind === 'udp' || m.kind === 'sctp') && m.kind === proto && m.dport && !m.dport.negated && named(m.dport.ranges)) return true;
+    if (m.kind === 'multiport' && protoOk) {
+      for (const list of [m.dports, m.ports]) if (list && !list.negated && named(list.ranges)) return true;
     }
   }
   return false;
