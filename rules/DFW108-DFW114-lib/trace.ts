@@ -67,9 +67,12 @@ export function interfaceLabel(name: string, onlyOne = false): string {
   return name;
 }
 
-/** "eth0", "eth0 or any other interface", "eth0, wg0 or tailscale0". */
-export function interfaceLabels(names: readonly string[]): string {
-  const labels = names.map((n) => interfaceLabel(n, names.length === 1));
+/**
+ * "eth0", "eth0 or any other interface", "eth0, wg0 or tailscale0". The stand-in reads "any
+ * interface" only when it was the only candidate (`candidates`, default `names`).
+ */
+export function interfaceLabels(names: readonly string[], candidates: readonly string[] = names): string {
+  const labels = names.map((n) => interfaceLabel(n, candidates.length === 1));
   return labels.length <= 1 ? (labels[0] ?? '') : `${labels.slice(0, -1).join(', ')} or ${labels[labels.length - 1]}`;
 }
 

@@ -245,7 +245,7 @@ function checkView(view: RulesetView, settings: LintSettings, report: (r: Report
         packet: opening.packet,
         port: first.port,
         containers: containers.join('; '),
-        interfaces: interfaceLabels(opening.interfaces),
+        interfaces: interfaceLabels(opening.interfaces, interfaces),
         sources: sourcesText(family, opening.sources, bridgeSubnets),
         why: why(view, opening.accepting, bridges),
       },

@@ -12,7 +12,7 @@ import type { RulesetSimulator } from '../../src/sim/index.ts';
 import { candidateInterfaces, OTHER_INTERFACE, reachableSources, representativeLocalAddress } from '../../src/sim/exposure.ts';
 import type { L4Protocol, Trace } from '../../src/sim/types.ts';
 import {
-  acceptingStep, asRulesetSimulator, cidrList, interfaceLabel, iptablesCommand, packetInterface, packetText, publicSources, sampleSource, stepSpan,
+  acceptingStep, asRulesetSimulator, cidrList, interfaceLabels, iptablesCommand, packetInterface, packetText, publicSources, sampleSource, stepSpan,
 } from '../DFW108-DFW114-lib/trace.ts';
 
 type MessageId = 'dnat' | 'proxy' | 'noRuleset';
@@ -102,7 +102,7 @@ function checkHost(host: Host, settings: LintSettings, report: (r: Report<Messag
     const accepting = acceptingStep(proof.trace, publication6 ? 'FORWARD' : 'INPUT');
     const at = emptyV6 ? rulesetSpan(v6.view)
       : publication6?.dnatRule?.span ?? (accepting && stepSpan(v6.view.ruleset, accepting)) ?? rulesetSpan(v6.view);
-    const iface = open.map((i) => interfaceLabel(i, open.length === 1)).join(', ');
+    const iface = interfaceLabels(open, interfaces);
     report({
       at,
       messageId: emptyV6 ? 'noRuleset' : publication6 ? 'dnat' : 'proxy',

@@ -117,7 +117,7 @@ function checkView(view: RulesetView, settings: LintSettings, trusted: readonly 
         ports: exposure.ports.map((p) => `${p.proto}/${p.port}`).join(', '),
         what: whats.join('; '),
         sources: describeSources(family, exposure.sources, outside),
-        interfaces: interfaceLabels(exposure.interfaces),
+        interfaces: interfaceLabels(exposure.interfaces, interfaces),
         packet: exposure.packet,
         them: exposure.ports.length > 1 ? 'them' : 'it',
       },

@@ -128,7 +128,7 @@ function checkView(view: RulesetView, settings: LintSettings, report: (r: Report
       messageId: 'bypassed',
       data: {
         packet: bypass.packet,
-        interfaces: interfaceLabels(bypass.interfaces),
+        interfaces: interfaceLabels(bypass.interfaces, interfaces),
         acceptedBy: describeStep(accepting),
         via: bypass.via === accepting ? '' : ` (entered from FORWARD line ${bypass.via.line})`,
         jump: jump ? `the DOCKER-USER jump on line ${jump.span.line}` : 'any jump to DOCKER-USER (FORWARD has none)',
