@@ -6,7 +6,7 @@
 
 import type { Family } from '../../grammar/ast.ts';
 import type { DockerModel, Subnet } from './docker-types.ts';
-import { AddressSet, bigintToAddress } from './addrset.ts';
+import { AddressSet, addressToBigint, bigintToAddress } from './addrset.ts';
 
 export interface HostBridge {
   readonly name: string;
@@ -54,6 +54,18 @@ export function buildHostModel(family: Family, docker: DockerModel, options: Hos
   const bridgeSets = bridges.map((b) => ({ name: b.name, set: AddressSet.fromCidrs(family, b.subnets.map((s) => `${s.address}/${s.prefixLength}`)) }));
   const anyBridge = bridgeSets.reduce((acc, b) => acc.union(b.set), AddressSet.empty(family));
   const multicast = AddressSet.fromCidrs(family, family === 'ipv4' ? ['224.0.0.0/4', '255.255.255.255/32'] : ['ff00::/8']);
+  const routes = new Map<string, Route>();
+  const external: Route = { kind: 'external', interface: externalInterfaces[0] ?? DEFAULT_EXTERNAL_INTERFACE };
+  const computeRoute = (destination: string): Route => {
+    const value = addressToBigint(family, destination.split('/')[0] ?? '');
+    if (value === undefined) return external;
+    if (local.contains(value)) return { kind: 'local' };
+    for (const b of bridgeSets) if (b.set.contains(value)) return { kind: 'bridge', interface: b.name };
+    // Without --local-addr every other unicast address is taken to be the host's own:
+    // the usual question is about traffic to the host, and a dump holds no routes.
+    if (given.length === 0 && !multicast.contains(value)) return { kind: 'local' };
+    return external;
+  };
   return {
     family,
     localAddresses: [loopback, ...given, ...gateways],
@@ -61,16 +73,17 @@ export function buildHostModel(family: Family, docker: DockerModel, options: Hos
     externalInterfaces,
     bridges,
     route(destination: string): Route {
-      if (local.containsText(destination)) return { kind: 'local' };
-      for (const b of bridgeSets) if (b.set.containsText(destination)) return { kind: 'bridge', interface: b.name };
-      // Without --local-addr every other unicast address is taken to be the host's own:
-      // the usual question is about traffic to the host, and a dump holds no routes.
-      if (given.length === 0 && !multicast.containsText(destination)) return { kind: 'local' };
-      return { kind: 'external', interface: externalInterfaces[0] ?? DEFAULT_EXTERNAL_INTERFACE };
+      const cached = routes.get(destination);
+      if (cached) return cached;
+      const route = computeRoute(destination);
+      if (routes.size < 65536) routes.set(destination, route);
+      return route;
     },
     isLocal(address: string): boolean {
-      if (local.containsText(address)) return true;
-      if (anyBridge.containsText(address) || multicast.containsText(address)) return false;
+      const value = addressToBigint(family, address.split('/')[0] ?? '');
+      if (value === undefined) return false;
+      if (local.contains(value)) return true;
+      if (anyBridge.contains(value) || multicast.contains(value)) return false;
       return given.length === 0;
     },
   };

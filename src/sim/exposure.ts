@@ -38,6 +38,8 @@ export interface Question {
   readonly reached: (trace: Pick<Trace, 'verdict' | 'reaches'>) => boolean;
 }
 
+export let exposureWalks = 0;
+
 export function reachableSources(sim: RulesetSimulator, question: Question): { classes: ClassResult[]; partial: boolean } {
   const family = sim.host.family;
   const results: ClassResult[] = [];
@@ -56,6 +58,7 @@ export function reachableSources(sim: RulesetSimulator, question: Question): { c
     const sourceSets: AddressSet[] = [];
     const result = walk(packet, { compiled: sim.compiled, host: sim.host, facts: sim.facts, sourceSets });
     walks++;
+    exposureWalks++;
     let split = false;
     if (walks < MAX_CLASSES) {
       for (const set of sourceSets) {
@@ -162,13 +165,14 @@ export function computeExposure(sim: RulesetSimulator, configuredInterfaces?: re
   }
 
   const direct: ExposureEntry[] = [];
+  const otherPort = unusedPort(sim);
   const containers = new Map<string, string>();
   for (const c of sim.docker.containers) containers.set(c.address, c.bridge);
   for (const p of sim.docker.published) if (!containers.has(p.container.address)) containers.set(p.container.address, p.bridge);
   for (const [address, bridge] of [...containers].sort()) {
     const ports = new Set<string>();
     for (const p of sim.docker.published) if (p.container.address === address) ports.add(`${p.proto}/${p.container.port}`);
-    ports.add(`tcp/${unusedPort(sim)}`);
+    ports.add(`tcp/${otherPort}`);
     for (const key of [...ports].sort()) {
       const [proto, portText] = key.split('/') as [L4Protocol, string];
       const port = Number(portText);
@@ -184,7 +188,7 @@ export function computeExposure(sim: RulesetSimulator, configuredInterfaces?: re
   const host: ExposureEntry[] = [];
   const publishedPorts = new Set(sim.docker.published.map((p) => `${p.proto}/${p.hostPort}`));
   for (const proto of PORT_PROTOCOLS) {
-    for (const port of [...candidateHostPorts(sim, proto), unusedPort(sim)]) {
+    for (const port of [...candidateHostPorts(sim, proto), otherPort]) {
       if (publishedPorts.has(`${proto}/${port}`)) continue;
       const { reachable, blockedBy } = reachableFrom(sim, interfaces, {
         proto, dst: localAddress, dport: port,

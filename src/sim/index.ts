@@ -8,7 +8,7 @@ import { buildHostModel, type HostModel, type HostOptions } from '../model/host.
 import type { Simulator } from '../engine/types.ts';
 import { MATCH, NO, TCP_FLAG_BITS, type HostFacts, type SimPacket } from './compile.ts';
 import { computeExposure } from './exposure.ts';
-import { addressValue, compileRuleset, toTrace, walk, type CompiledRuleset } from './traverse.ts';
+import { addressValue, compileRuleset, formatAddress, toTrace, walk, type CompiledRuleset } from './traverse.ts';
 import type { Packet, RulesetExposure, Trace } from './types.ts';
 
 const PROTOCOL_NUMBERS: Readonly<Record<string, number>> = { tcp: 6, udp: 17, icmp: 1, icmpv6: 58, sctp: 132 };
@@ -21,6 +21,9 @@ export function toSimPacket(packet: Packet, host: HostModel): SimPacket {
   const tcpFlags = (packet.tcpFlags ?? defaultFlags).reduce((a, f) => a | (TCP_FLAG_BITS[f.toUpperCase()] ?? 0), 0);
   const srcValue = addressValue(family, packet.src);
   const dstValue = addressValue(family, packet.dst);
+  // Canonical text: chain indexes are keyed on it (2001:DB8::1 and 2001:db8::1 are one address).
+  const src = formatAddress(family, srcValue);
+  const dst = formatAddress(family, dstValue);
   const sport = packet.sport ?? 40000;
   const dport = packet.dport ?? 0;
   const original = packet.original;
@@ -28,9 +31,9 @@ export function toSimPacket(packet: Packet, host: HostModel): SimPacket {
     ? { src: original.src, dst: original.dst, srcValue: addressValue(family, original.src), dstValue: addressValue(family, original.dst), sport: original.sport ?? sport, dport: original.dport ?? dport }
     : original
       ? { src: original.src, dst: original.dst, srcValue: addressValue(family, original.src), dstValue: addressValue(family, original.dst), sport: original.sport ?? dport, dport: original.dport ?? sport }
-      : { src: packet.src, dst: packet.dst, srcValue, dstValue, sport, dport };
+      : { src, dst, srcValue, dstValue, sport, dport };
   return {
-    family, proto, src: packet.src, dst: packet.dst, srcValue, dstValue, sport, dport,
+    family, proto, src, dst, srcValue, dstValue, sport, dport,
     icmpType: packet.icmpType ?? (proto === 1 ? 8 : proto === 58 ? 128 : 0), icmpCode: packet.icmpCode ?? 0,
     tcpFlags,
     inInterface: packet.fromHost ? '' : (packet.inInterface ?? host.externalInterfaces[0] ?? 'eth0'),

@@ -24,6 +24,81 @@ interface CompiledChain {
   readonly policy: 'ACCEPT' | 'DROP';
   readonly policyLine: number;
   readonly rules: readonly CompiledRule[];
+  /** For long chains: which rules can possibly match a packet, by destination or port. */
+  readonly index?: ChainIndex;
+  readonly quietTail: readonly boolean[];
+}
+
+/**
+ * Long chains (kube-proxy's KUBE-SERVICES, Docker's DOCKER with hundreds of
+ * published ports) are mostly rules keyed on one destination address or one
+ * destination port. A rule with `-d X/32` (or `-p P --dport N`) cannot match a
+ * packet whose destination (port) differs, so a walk only visits the rules
+ * keyed on the packet's own destination and port, plus the unkeyed ones, in
+ * chain order.
+ */
+interface ChainIndex {
+  readonly byDestination: ReadonlyMap<string, readonly number[]>;
+  readonly byPort: ReadonlyMap<string, readonly number[]>;
+  readonly unkeyed: readonly number[];
+}
+
+const INDEX_MIN_RULES = 48;
+
+function portKey(proto: number, port: number): string {
+  return `${proto}/${port}`;
+}
+
+function buildIndex(rules: readonly CompiledRule[], family: Family): ChainIndex | undefined {
+  if (rules.length < INDEX_MIN_RULES) return undefined;
+  const byDestination = new Map<string, number[]>();
+  const byPort = new Map<string, number[]>();
+  const unkeyed: number[] = [];
+  const hostBits = family === 'ipv4' ? 32 : 128;
+  rules.forEach(({ rule }, i) => {
+    const d = rule.destination;
+    if (d && !d.negated && d.prefixLength === hostBits) {
+      const list = byDestination.get(d.address) ?? [];
+      list.push(i);
+      byDestination.set(d.address, list);
+      return;
+    }
+    const proto = rule.protocol && !rule.protocol.negated ? rule.protocol.number : undefined;
+    const portMatch = proto === undefined ? undefined : rule.matches.find((m) => (m.kind === 'tcp' || m.kind === 'udp' || m.kind === 'sctp') && m.dport);
+    const dport = portMatch && 'dport' in portMatch ? portMatch.dport : undefined;
+    if (proto !== undefined && dport && !dport.negated && dport.ranges.length === 1 && dport.ranges[0]!.from === dport.ranges[0]!.to) {
+      const key = portKey(proto, dport.ranges[0]!.from);
+      const list = byPort.get(key) ?? [];
+      list.push(i);
+      byPort.set(key, list);
+      return;
+    }
+    unkeyed.push(i);
+  });
+  return { byDestination, byPort, unkeyed };
+}
+
+const NO_RULES: readonly number[] = [];
+
+/** Candidate rule positions for a packet, in chain order. */
+function candidates(index: ChainIndex, p: SimPacket): readonly number[] {
+  const a = index.unkeyed;
+  const b = index.byDestination.get(p.dst) ?? NO_RULES;
+  const c = p.proto === 6 || p.proto === 17 || p.proto === 132 ? (index.byPort.get(portKey(p.proto, p.dport)) ?? NO_RULES) : NO_RULES;
+  if (b.length === 0 && c.length === 0) return a;
+  return mergeSorted(mergeSorted(a, b), c);
+}
+
+function mergeSorted(a: readonly number[], b: readonly number[]): readonly number[] {
+  if (b.length === 0) return a;
+  if (a.length === 0) return b;
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) out.push(a[i]! < b[j]! ? a[i++]! : b[j++]!);
+  while (i < a.length) out.push(a[i++]!);
+  while (j < b.length) out.push(b[j++]!);
+  return out;
 }
 
 export interface CompiledRuleset {
@@ -37,12 +112,15 @@ export function compileRuleset(ruleset: Ruleset): CompiledRuleset {
   for (const table of ruleset.tables) {
     const chains = new Map<string, CompiledChain>();
     for (const chain of table.chains) {
+      const rules = chain.rules.map((r) => compileRule(ruleset.family, r));
       chains.set(chain.name, {
         name: chain.name,
         builtin: chain.builtin,
         policy: chain.policy ?? 'ACCEPT',
         policyLine: chain.span?.line ?? 0,
-        rules: chain.rules.map((r) => compileRule(ruleset.family, r)),
+        rules,
+        index: buildIndex(rules, ruleset.family),
+        quietTail: quietTails(rules, chain.policy ?? 'ACCEPT', chain.builtin),
       });
     }
     tables.set(table.name, chains);
@@ -66,6 +144,25 @@ type ChainOutcome =
   | { readonly kind: 'queue' };
 
 const MAX_BRANCHES = 64;
+
+/** Targets that never change where a packet goes. */
+const NON_TERMINAL_OBSERVATIONAL: ReadonlySet<string> = new Set(['none', 'LOG', 'NFLOG', 'TRACE', 'CHECKSUM', 'TCPMSS']);
+
+/**
+ * quietTail[i]: no rule after position i in this chain can change where the
+ * packet goes, and the chain's policy (if built-in) accepts. A source NAT rule
+ * is then observational too: whether it matches decides only the rewrite.
+ */
+function quietTails(rules: readonly CompiledRule[], policy: 'ACCEPT' | 'DROP', builtin: boolean): boolean[] {
+  const quiet: boolean[] = new Array<boolean>(rules.length);
+  let tail = !builtin || policy === 'ACCEPT';
+  for (let i = rules.length - 1; i >= 0; i--) {
+    quiet[i] = tail;
+    const kind = rules[i]!.rule.target?.kind ?? 'none';
+    tail = tail && (NON_TERMINAL_OBSERVATIONAL.has(kind) || kind === 'SNAT' || kind === 'MASQUERADE');
+  }
+  return quiet;
+}
 const MAX_DEPTH = 256;
 
 export class BranchLimit extends Error {}
@@ -134,12 +231,14 @@ function walkOnce(start: SimPacket, options: WalkOptions, decisions: Decisions):
 
   const runChain = (hook: Hook, table: TableName, chains: ReadonlyMap<string, CompiledChain>, entry: CompiledChain): ChainOutcome | undefined => {
     // An explicit stack of (chain, next rule index); goto replaces the top frame.
-    const stack: { chain: CompiledChain; index: number }[] = [{ chain: entry, index: 0 }];
+    // `order` lists the rule positions to visit (all of them unless the chain is indexed).
+    const frameOf = (chain: CompiledChain) => ({ chain, index: 0, order: chain.index ? candidates(chain.index, packet) : undefined });
+    const stack: { chain: CompiledChain; index: number; order: readonly number[] | undefined }[] = [frameOf(entry)];
     const onStack = new Set<string>([entry.name]);
     while (stack.length > 0) {
       const frame = stack[stack.length - 1]!;
       const { chain } = frame;
-      if (frame.index >= chain.rules.length) {
+      if (frame.index >= (frame.order ? frame.order.length : chain.rules.length)) {
         if (chain.builtin) {
           steps.push({ hook, table, chain: chain.name, position: 0, line: chain.policyLine, file, rule: `policy ${chain.policy}`, matched: true, action: chain.policy === 'ACCEPT' ? 'policy-accept' : 'policy-drop' });
           if (chain.policy === 'DROP') decidedBy = undefined;
@@ -149,11 +248,20 @@ function walkOnce(start: SimPacket, options: WalkOptions, decisions: Decisions):
         stack.pop();
         continue;
       }
-      const position = frame.index + 1;
-      const compiledRule = chain.rules[frame.index]!;
+      const ruleIndex = frame.order ? frame.order[frame.index]! : frame.index;
+      const position = ruleIndex + 1;
+      const compiledRule = chain.rules[ruleIndex]!;
       frame.index++;
       const rule = compiledRule.rule;
+      // Rules whose outcome cannot change where the packet goes (logging, counting,
+      // source NAT) need not split the exposure's source classes.
+      const kind = rule.target?.kind ?? 'none';
+      const observational = NON_TERMINAL_OBSERVATIONAL.has(kind)
+        || (kind === 'SNAT' || kind === 'MASQUERADE') && stack.every((f) => f.chain.quietTail[f.order ? (f.order[f.index - 1] ?? 0) : f.index - 1] === true);
+      const sourceSets = ctx.sourceSets;
+      if (observational) ctx.sourceSets = undefined;
       let result: Tri = evaluateRule(compiledRule, packet, ctx);
+      ctx.sourceSets = sourceSets;
       if (result === NO) continue;
       const target = rule.target;
       const consequential = target !== undefined && target.kind !== 'LOG' && target.kind !== 'NFLOG' && target.kind !== 'TRACE';
@@ -199,9 +307,9 @@ function walkOnce(start: SimPacket, options: WalkOptions, decisions: Decisions):
           }
           if (target.goto) {
             onStack.delete(chain.name);
-            stack[stack.length - 1] = { chain: next, index: 0 };
+            stack[stack.length - 1] = frameOf(next);
           } else {
-            stack.push({ chain: next, index: 0 });
+            stack.push(frameOf(next));
           }
           onStack.add(next.name);
           continue;
