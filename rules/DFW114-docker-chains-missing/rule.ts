@@ -41,9 +41,22 @@ function natEvidence(family: Family, rule: Rule): string | undefined {
   return `MASQUERADE of docker0's default subnet ${rule.source.address}/${rule.source.prefixLength}`;
 }
 
+/** Names Docker gives bridges: the default bridge, user networks, Swarm's gateway bridge. */
+const DOCKER_BRIDGE_NAME = /^(?:docker0|docker_gwbridge|br-[0-9a-f]{12})$/;
+
+/**
+ * Referenced bridges that are Docker's: named as Docker names them, or recognised by the model
+ * from several of Docker's rule shapes. A lone `-s <net> ! -o cni0 -j MASQUERADE` is some other
+ * tool's bridge until more says otherwise.
+ */
+function dockerBridgeNames(docker: DockerModel): string[] {
+  const recognised = new Set(docker.bridges.map((b) => b.name));
+  return docker.referencedBridges.filter((name) => DOCKER_BRIDGE_NAME.test(name) || recognised.has(name));
+}
+
 /** The first sign of Docker in file order: bridge names first, then NAT of Docker's pools, then a stale DOCKER-USER. */
 function findEvidence(ruleset: Ruleset, docker: DockerModel): Evidence | undefined {
-  const bridges = new Set(docker.referencedBridges);
+  const bridges = new Set(dockerBridgeNames(docker));
   const rules = ruleset.tables.flatMap((t) => t.chains.flatMap((c) => c.rules)).sort((a, b) => a.span.line - b.span.line);
   for (const rule of rules) {
     const what = interfaceEvidence(rule, bridges);
@@ -116,7 +129,8 @@ export default defineRule<MessageId>({
       if (docker.dockerChains.size > 0) continue;
       const evidence = findEvidence(ruleset, docker);
       if (!evidence) continue;
-      const bridges = docker.referencedBridges.length > 0 ? docker.referencedBridges.join(', ') : 'not named in this dump';
+      const named = dockerBridgeNames(docker);
+      const bridges = named.length > 0 ? named.join(', ') : 'not named in this dump';
       const policy = forwardPolicy(ruleset);
       const hasDockerUser = ruleset.tables.some((t) => t.name === 'filter' && t.chains.some((c) => c.name === 'DOCKER-USER'));
       const forwardNote = hasDockerUser
@@ -130,8 +144,7 @@ export default defineRule<MessageId>({
         at: evidence.at,
         messageId: hasDockerUser ? 'nftables' : 'missing',
         data: { evidence: evidence.what, bridges, forwardNote },
-        ...(!hasDockerUser && policy === 'ACCEPT' && docker.referencedBridges.length > 0
-          ? { fix: closeForward(ruleset.family, docker.referencedBridges) } : {}),
+        ...(!hasDockerUser && policy === 'ACCEPT' && named.length > 0 ? { fix: closeForward(ruleset.family, named) } : {}),
       });
     }
   },
