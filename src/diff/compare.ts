@@ -10,6 +10,7 @@ import type { L4Protocol, Packet, Trace } from '../sim/types.ts';
 import {
   OTHER_INTERFACE, OTHER_INTERFACE_NAME, planQuestions, probeFor, reachability, type InterfaceReach, type TargetReach,
 } from './reachability.ts';
+import { decidingStep } from './decide.ts';
 import { interfaceLabel, sourcesText, targetLabel } from './labels.ts';
 import type { Change, ChangeKind, Decider, RuleEffect, Target, WitnessWalk } from './types.ts';
 
@@ -27,18 +28,8 @@ export function ruleIdentity(table: string, chain: string, text: string): string
   return `${table} ${chain} ${text.replace(COMMENT, '').trim()}`;
 }
 
-const TERMINAL = new Set(['accept', 'drop', 'reject', 'policy-accept', 'policy-drop']);
-
-/**
- * The step that decided a walk: for a drop, the rule (or policy) that dropped
- * it; for an accept, the filter table's accept (nat and mangle accept
- * everything they do not rewrite, so theirs says nothing).
- */
 function decider(trace: Trace): Decider | undefined {
-  const terminal = trace.steps.filter((s) => TERMINAL.has(s.action));
-  const step = trace.verdict === 'accept'
-    ? [...terminal].reverse().find((s) => s.table === 'filter') ?? terminal.at(-1)
-    : terminal.at(-1) ?? trace.steps.at(-1);
+  const step = trace.steps[decidingStep(trace)];
   if (!step) return undefined;
   return { table: step.table, chain: step.chain, rule: step.rule, line: step.line, file: step.file };
 }
@@ -53,7 +44,7 @@ function walkWitness(sim: RulesetSimulator | undefined, packet: Packet): Witness
   return { verdict: trace.verdict, reason: trace.reason, decidedBy: decider(trace), steps: trace.steps };
 }
 
-function sampleAddress(family: Family, set: AddressSet): string {
+export function sampleAddress(family: Family, set: AddressSet): string {
   // The middle of the first range: a typical member, not the network address.
   const cidr = set.toCidrs()[0]!;
   const [address, prefixText] = cidr.split('/') as [string, string];
