@@ -79,8 +79,9 @@ function checkHost(host: Host, settings: LintSettings, report: (r: Report<Messag
     if (seen.has(key)) continue;
     seen.add(key);
     const publication6 = v6Publication(v6, port);
-    // An IPv4-only container is served on [::] by docker-proxy; with the proxy off there is no IPv6 listener.
-    if (!publication6 && v4.view.docker.userlandProxy === 'off') continue;
+    // An IPv4-only container is served on [::] by docker-proxy; with the proxy off there is no IPv6
+    // listener, and Swarm's routing mesh (ingress) publishes over IPv4 only.
+    if (!publication6 && (v4.view.docker.userlandProxy === 'off' || port.via === 'ingress')) continue;
     const proto = port.proto as L4Protocol;
     const open: string[] = [];
     let proof: { trace: Trace; packet: string; v4reason: string; v4admits: AddressSet } | undefined;
