@@ -96,9 +96,21 @@ export function pickAddress(family: Family, set: AddressSet, avoid: readonly str
   return undefined;
 }
 
+const hostAddressOf = new WeakMap<RulesetSimulator, string>();
+
+/** One of the host's own addresses (given with --local-addr, else one no rule names); computed once per simulator. */
+export function hostAddress(sim: RulesetSimulator): string {
+  let address = hostAddressOf.get(sim);
+  if (address === undefined) {
+    address = representativeLocalAddress(sim);
+    hostAddressOf.set(sim, address);
+  }
+  return address;
+}
+
 /** The address a connection to a published port is sent to: its host address, else one of the host's. */
 export function publishedDestination(sim: RulesetSimulator, port: PublishedPort): string {
-  return port.hostAddress ?? representativeLocalAddress(sim);
+  return port.hostAddress ?? hostAddress(sim);
 }
 
 /** A new connection (bare SYN for TCP) arriving on an interface. */

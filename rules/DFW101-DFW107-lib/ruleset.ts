@@ -3,9 +3,11 @@
 // "what if" copies of a ruleset for the simulator to walk. No traversal logic
 // lives here: the simulator walks, these helpers only read the AST and its answers.
 
-import type { Chain, Rule, Ruleset, TableName } from '../../grammar/ast.ts';
+import type { Chain, Family, Rule, Ruleset, TableName } from '../../grammar/ast.ts';
 import type { LintSettings, RulesetView, Simulator } from '../../src/engine/types.ts';
 import type { DockerModel, PublishedPort } from '../../src/model/docker-types.ts';
+import { AddressSet } from '../../src/model/addrset.ts';
+import { interfaceMatches } from '../../src/sim/compile.ts';
 import { createSimulator, type RulesetSimulator } from '../../src/sim/index.ts';
 
 /** The exposure helpers need the simulator's compiled form; every engine-built view has it. */
@@ -136,4 +138,34 @@ export function whatIfSimulator(view: RulesetView, settings: LintSettings, edit:
     localAddresses: settings.localAddresses,
     externalInterfaces: settings.externalInterfaces,
   });
+}
+
+/** What a forwarded packet looks like in filter FORWARD, for `mayMatch`. Absent fields: unknown. */
+export interface ForwardedPacket {
+  readonly family: Family;
+  readonly proto: string;
+  readonly dst?: string;
+  readonly dport?: number;
+  readonly outInterface?: string;
+}
+
+/**
+ * A cheap, conservative pre-check: false only when the rule's own protocol,
+ * destination, destination port or output-interface test certainly rejects the
+ * packet. Lets a rule skip simulator questions that cannot concern a candidate;
+ * the simulator still decides every question that is asked.
+ */
+export function mayMatch(rule: Rule, packet: ForwardedPacket): boolean {
+  if (!protocolAllows(rule, packet.proto)) return false;
+  if (packet.dst !== undefined && rule.destination && !AddressSet.fromMatch(packet.family, rule.destination).containsText(packet.dst)) return false;
+  if (packet.outInterface !== undefined && rule.outInterface && !interfaceMatches(rule.outInterface, packet.outInterface)) return false;
+  if (packet.dport !== undefined) {
+    for (const m of rule.matches) {
+      const list = m.kind === 'tcp' || m.kind === 'udp' || m.kind === 'sctp' ? m.dport : m.kind === 'multiport' ? m.dports : undefined;
+      if (!list) continue;
+      const hit = list.ranges.some((r) => r.from <= packet.dport! && packet.dport! <= r.to);
+      if (hit === list.negated) return false;
+    }
+  }
+  return true;
 }

@@ -1,5 +1,5 @@
 import { at, dockerHost } from '../DFW101-DFW107-lib/fixtures.ts';
-import { runReadmeExamples, runRuleTests } from '../DFW101-DFW107-lib/tester.ts';
+import { RuleTester } from '../../test/rule-tester.ts';
 import rule from './rule.ts';
 
 const dropInput = '-A INPUT -p tcp -m tcp --dport 8080 -j DROP';
@@ -24,7 +24,7 @@ const hostAddress = dockerHost({
   input: ['-A INPUT -d 192.0.2.10/32 -p tcp -m tcp --dport 8080 -j DROP'],
 });
 
-runRuleTests(rule, {
+new RuleTester().run(rule, {
   valid: [
     { name: 'an unrestricted ACCEPT of a published port restricts nothing', code: dockerHost({ layout: 'pre-28', input: ['-A INPUT -p tcp -m tcp --dport 8080 -j ACCEPT'] }) },
     { name: 'INPUT rules for ports Docker does not publish', code: dockerHost({ layout: '28.2', input: ['-A INPUT -p tcp -m tcp --dport 22 -j DROP'] }) },
@@ -100,4 +100,3 @@ runRuleTests(rule, {
   ],
 });
 
-runReadmeExamples(rule, new URL('./README.md', import.meta.url));

@@ -13,12 +13,12 @@ import { printRuleSpec } from '../../grammar/printer.ts';
 import { defineRule, type LintSettings, type RulesetView } from '../../src/engine/types.ts';
 import { AddressSet } from '../../src/model/addrset.ts';
 import type { DockerModel, PublishedPort } from '../../src/model/docker-types.ts';
-import { reachableSources, representativeLocalAddress } from '../../src/sim/exposure.ts';
+import { reachableSources } from '../../src/sim/exposure.ts';
 import type { RulesetSimulator } from '../../src/sim/index.ts';
 import type { L4Protocol, Trace, TraceStep } from '../../src/sim/types.ts';
 import { ensureDockerUser, iptablesCommand, spec } from '../DFW101-DFW107-lib/commands.ts';
 import {
-  chainSpan, decidingStep, externalInterfaces, isLoopback, newConnection, packetText, pathSummary, pickAddress,
+  chainSpan, decidingStep, externalInterfaces, hostAddress, isLoopback, newConnection, packetText, pathSummary, pickAddress,
   publishedText, stepLabel, stepRule, type ExternalInterface,
 } from '../DFW101-DFW107-lib/packets.ts';
 import {
@@ -163,7 +163,7 @@ function checkView(view: RulesetView, settings: LintSettings, options: Options, 
     const destinations = new Set<string>();
     if (port.hostAddress) destinations.add(port.hostAddress);
     else {
-      destinations.add(representativeLocalAddress(sim));
+      destinations.add(hostAddress(sim));
       for (const r of naming) {
         if (r.destination && !r.destination.negated) {
           const address = pickAddress(family, AddressSet.fromMatch(family, r.destination));

@@ -1,5 +1,5 @@
 import { at, dockerHost } from '../DFW101-DFW107-lib/fixtures.ts';
-import { runReadmeExamples, runRuleTests } from '../DFW101-DFW107-lib/tester.ts';
+import { RuleTester } from '../../test/rule-tester.ts';
 import rule from './rule.ts';
 
 const ban = '-A FORWARD -s 203.0.113.66/32 -j DROP';
@@ -14,7 +14,7 @@ const v6Ban = dockerHost({ layout: 'pre-28', family: 'ipv6', forward: ['-A FORWA
 const pre28Direct = dockerHost({ layout: 'pre-28', forward: [directDrop] });
 const v281Reject = dockerHost({ layout: '28.1', forward: ['-A FORWARD -p tcp -m tcp --dport 80 -j REJECT --reject-with tcp-reset'] });
 
-runRuleTests(rule, {
+new RuleTester().run(rule, {
   valid: [
     { name: 'the ban in DOCKER-USER', code: dockerHost({ layout: 'pre-28', user: ['-A DOCKER-USER -s 203.0.113.66/32 -j DROP'] }) },
     { name: 'FORWARD rules for traffic that never touches a Docker bridge', code: dockerHost({ layout: 'pre-28', forward: ['-A FORWARD -i wg0 -o eth0 -j ACCEPT', '-A FORWARD -i eth0 -o wg0 -j DROP'] }) },
@@ -60,4 +60,3 @@ runRuleTests(rule, {
   ],
 });
 
-runReadmeExamples(rule, new URL('./README.md', import.meta.url));

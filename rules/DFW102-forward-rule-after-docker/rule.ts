@@ -22,7 +22,7 @@ import {
   publishedDestination, publishedText, stepLabel, stepRule, traceMatched,
 } from '../DFW101-DFW107-lib/packets.ts';
 import {
-  asRulesetSimulator, chainOf, isAdminRule, isDropOrReject, reachableChains, whatIfSimulator,
+  asRulesetSimulator, chainOf, isAdminRule, isDropOrReject, mayMatch, reachableChains, whatIfSimulator,
 } from '../DFW101-DFW107-lib/ruleset.ts';
 
 type MessageId = 'afterDocker';
@@ -68,25 +68,36 @@ function findProofs(view: RulesetView, sim: RulesetSimulator, settings: LintSett
   const believed = believedForward(forward.rules, docker);
   if (!believed) return [];
   const userChains = reachableChains(ruleset, 'filter', ['DOCKER-USER']);
+  // The rules that can decide in the administrator's picture: the moved DROP/REJECTs and those in chains the moved jumps reach.
+  const movedChains = reachableChains(ruleset, 'filter', believed.moved.flatMap((r) => (r.target?.kind === 'chain' ? [r.target.chain] : [])));
+  const candidates = new Set([
+    ...believed.moved,
+    ...(ruleset.tables.find((t) => t.name === 'filter')?.chains.filter((c) => movedChains.has(c.name)).flatMap((c) => c.rules) ?? []),
+  ].filter((r) => isDropOrReject(r) && isAdminRule(docker, r) && !userChains.has(r.chain)));
+  if (candidates.size === 0) return [];
   const sim2 = whatIfSimulator(view, settings, (table, chain) => (table === 'filter' && chain.name === 'FORWARD' ? believed.rules : undefined));
   const proofs = new Map<Rule, Proof>();
+  // Rules in chains the moved jumps reach also depend on the jump's tests: not pre-checked.
+  const direct = [...candidates].filter((r) => r.chain === 'FORWARD');
+  const indirect = candidates.size > direct.length;
   for (const q of questions(sim, docker)) {
+    const forwarded = { family, proto: q.port.proto, dst: q.port.container.address, dport: q.port.container.port, outInterface: q.port.bridge || undefined };
+    if (!indirect && !direct.some((r) => mayMatch(r, forwarded))) continue;
     for (const iface of externalInterfaces(sim, settings, true)) {
       const question = { proto: q.port.proto as L4Protocol, dst: q.dst, dport: q.dport, inInterface: iface.name };
       const hoped = reachableSources(sim2, { ...question, reached: (t) => t.verdict === 'accept' });
-      if (hoped.classes.every((c) => c.accepted)) continue;
+      if (!hoped.classes.some((c) => !c.accepted && c.decidedBy !== undefined && candidates.has(c.decidedBy))) continue;
       const real = reachableSources(sim, { ...question, reached: (t) => t.verdict === 'accept' && t.reaches.kind === 'container' });
       const delivered = real.classes.filter((c) => c.accepted).reduce((acc, c) => acc.union(c.sources), AddressSet.empty(family));
       for (const blocked of hoped.classes) {
-        if (blocked.accepted) continue;
+        if (blocked.accepted || blocked.decidedBy === undefined || !candidates.has(blocked.decidedBy)) continue;
         const src = pickAddress(family, blocked.sources.intersect(delivered), [q.dst]);
         if (src === undefined) continue;
         const packet = newConnection(family, question.proto, src, q.dst, q.dport, iface.name);
         const belief = sim2.trace(packet);
         const step = decidingStep(belief);
         const rule = step ? stepRule(sim2.compiled.ruleset, step) : undefined;
-        if (!step || !rule || step.hook !== 'FORWARD' || proofs.has(rule)) continue;
-        if (!isDropOrReject(rule) || !isAdminRule(docker, rule) || userChains.has(rule.chain)) continue;
+        if (!step || !rule || step.hook !== 'FORWARD' || proofs.has(rule) || !candidates.has(rule)) continue;
         const trace = sim.trace(packet);
         if (trace.verdict !== 'accept' || trace.reaches.kind !== 'container' || traceMatched(ruleset, trace, rule)) continue;
         const accepted = acceptingStep(trace);

@@ -1,5 +1,5 @@
 import { at, dockerHost } from '../DFW101-DFW107-lib/fixtures.ts';
-import { runReadmeExamples, runRuleTests } from '../DFW101-DFW107-lib/tester.ts';
+import { RuleTester } from '../../test/rule-tester.ts';
 import rule from './rule.ts';
 
 const hostPortDrop = '-A DOCKER-USER -i eth0 -p tcp -m tcp --dport 8080 -j DROP';
@@ -25,7 +25,7 @@ const m2b = dockerHost({
   user: ['-A DOCKER-USER -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN', webOnly, '-A DOCKER-USER -i eth0 -j DROP'],
 });
 
-runRuleTests(rule, {
+new RuleTester().run(rule, {
   valid: [
     { name: 'the original port matched with conntrack', code: dockerHost({ layout: '28.2', user: ['-A DOCKER-USER -i eth0 -p tcp -m conntrack --ctorigdstport 8080 --ctdir ORIGINAL -j DROP'] }) },
     { name: 'the container port (what DOCKER-USER sees)', code: dockerHost({ layout: '29', user: ['-A DOCKER-USER -i eth0 -p tcp -m tcp --dport 80 -j DROP'] }) },
@@ -80,4 +80,3 @@ runRuleTests(rule, {
   ],
 });
 
-runReadmeExamples(rule, new URL('./README.md', import.meta.url));

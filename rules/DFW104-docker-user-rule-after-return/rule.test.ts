@@ -1,5 +1,5 @@
 import { at, dockerHost } from '../DFW101-DFW107-lib/fixtures.ts';
-import { runReadmeExamples, runRuleTests } from '../DFW101-DFW107-lib/tester.ts';
+import { RuleTester } from '../../test/rule-tester.ts';
 import rule from './rule.ts';
 
 const established = '-A DOCKER-USER -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN';
@@ -12,7 +12,7 @@ const v6 = dockerHost({ layout: '28.2', family: 'ipv6', afterReturn: ['-A DOCKER
 const v29Own = dockerHost({ layout: '29', user: ['-A DOCKER-USER -j RETURN', dropRest] });
 const commented = dockerHost({ layout: '28.2', noReturn: true, user: ['-A DOCKER-USER -m comment --comment "end of my rules" -j RETURN', dropRest] });
 
-runRuleTests(rule, {
+new RuleTester().run(rule, {
   valid: [
     { name: 'pre-28: rules inserted above the RETURN', code: dockerHost({ layout: 'pre-28', user: [established, office, dropRest] }) },
     { name: '29: no RETURN, rules fall through', code: dockerHost({ layout: '29', user: [established, office, dropRest] }) },
@@ -48,4 +48,3 @@ runRuleTests(rule, {
   ],
 });
 
-runReadmeExamples(rule, new URL('./README.md', import.meta.url));

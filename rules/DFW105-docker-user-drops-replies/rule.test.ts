@@ -1,5 +1,5 @@
 import { at, dockerHost } from '../DFW101-DFW107-lib/fixtures.ts';
-import { runReadmeExamples, runRuleTests } from '../DFW101-DFW107-lib/tester.ts';
+import { RuleTester } from '../../test/rule-tester.ts';
 import rule from './rule.ts';
 
 const established = '-A DOCKER-USER -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN';
@@ -19,7 +19,7 @@ const chain = dockerHost({
   layout: '29', chains: ['MYFILTER'], user: ['-A DOCKER-USER -i eth0 -j MYFILTER'], chainRules: ['-A MYFILTER -s 198.51.100.0/24 -j RETURN', chainDrop],
 });
 
-runRuleTests(rule, {
+new RuleTester().run(rule, {
   valid: [
     { name: '28.2: RELATED,ESTABLISHED exempted first', code: dockerHost({ layout: '28.2', user: [established, office, dropRest] }) },
     { name: 'pre-28: RELATED,ESTABLISHED exempted first', code: dockerHost({ layout: 'pre-28', user: [established, notOffice] }) },
@@ -62,4 +62,3 @@ runRuleTests(rule, {
   ],
 });
 
-runReadmeExamples(rule, new URL('./README.md', import.meta.url));

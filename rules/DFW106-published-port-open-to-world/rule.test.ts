@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { dnatLine, at, dockerHost } from '../DFW101-DFW107-lib/fixtures.ts';
-import { runReadmeExamples, runRuleTests } from '../DFW101-DFW107-lib/tester.ts';
+import { RuleTester } from '../../test/rule-tester.ts';
 import rule, { isIntendedPublic } from './rule.ts';
 
 const web = { hostPort: 8080, container: '172.17.0.2', containerPort: 80 };
@@ -15,7 +15,7 @@ const udp = dockerHost({ layout: '28.1', ports: [dns] });
 const twoPorts = dockerHost({ layout: '29', ports: [web, https] });
 const hostAddress = dockerHost({ layout: 'pre-28', ports: [{ ...web, hostAddress: '192.0.2.10' }] });
 
-runRuleTests(rule, {
+new RuleTester().run(rule, {
   valid: [
     { name: 'declared public as tcp/8080', code: v29, settings: { intendedPublicPorts: ['tcp/8080'] } },
     { name: 'declared public as a bare port', code: v29, settings: { intendedPublicPorts: ['8080'] } },
@@ -86,4 +86,3 @@ describe('intendedPublicPorts entries', () => {
   });
 });
 
-runReadmeExamples(rule, new URL('./README.md', import.meta.url));

@@ -55,11 +55,14 @@ function openingOn(sim: RulesetSimulator, docker: DockerModel, port: PublishedPo
   const dst = routed ? port.container.address : publishedDestination(sim, port);
   const dport = routed ? port.container.port : port.hostPort;
   const proto = port.proto as L4Protocol;
+  const world = internetSources(family);
+  // One internet source turned away already disproves "open to every internet source".
+  const probe = pickAddress(family, world, [dst]);
+  if (probe === undefined || sim.trace(newConnection(family, proto, probe, dst, dport, iface.name)).verdict !== 'accept') return undefined;
   const { classes } = reachableSources(sim, {
     proto, dst, dport, inInterface: iface.name,
     reached: (t) => t.verdict === 'accept' && (t.reaches.kind === 'container' || t.reaches.kind === 'host'),
   });
-  const world = internetSources(family);
   const reached = classes.filter((c) => c.accepted).reduce((acc, c) => acc.union(c.sources), AddressSet.empty(family));
   if (!world.subtract(reached).isEmpty()) return undefined;
   for (const c of classes) {

@@ -1,5 +1,5 @@
 import { at, dnatLine, dockerHost } from '../DFW101-DFW107-lib/fixtures.ts';
-import { runReadmeExamples, runRuleTests } from '../DFW101-DFW107-lib/tester.ts';
+import { RuleTester } from '../../test/rule-tester.ts';
 import rule from './rule.ts';
 
 const db = { hostPort: 5432, container: '172.17.0.2', containerPort: 5432, hostAddress: '127.0.0.1' };
@@ -12,7 +12,7 @@ const v282NoRaw = dockerHost({ layout: '28.2', ports: [db], noRaw: true });
 const pre28Crafted = dockerHost({ layout: 'pre-28', ports: [db], user: [notDnat] });
 const v6HostAddress = dockerHost({ layout: 'pre-28', family: 'ipv6', ports: [{ hostPort: 8080, container: 'fd00:17::2', containerPort: 80, hostAddress: '2001:db8::10' }] });
 
-runRuleTests(rule, {
+new RuleTester().run(rule, {
   valid: [
     { name: '28.1: per-port raw drops and the loopback raw drop', code: dockerHost({ layout: '28.1', ports: [db] }) },
     { name: '28.2: per-container raw drop and the loopback raw drop', code: dockerHost({ layout: '28.2', ports: [db] }) },
@@ -52,4 +52,3 @@ runRuleTests(rule, {
   ],
 });
 
-runReadmeExamples(rule, new URL('./README.md', import.meta.url));
