@@ -17,6 +17,9 @@ import * as rule_DFW111_docker_api_exposed from './DFW111-docker-api-exposed/rul
 import * as rule_DFW112_docker_chain_edited from './DFW112-docker-chain-edited/rule.ts';
 import * as rule_DFW113_docker_user_not_first from './DFW113-docker-user-not-first/rule.ts';
 import * as rule_DFW114_docker_chains_missing from './DFW114-docker-chains-missing/rule.ts';
+import * as rule_IPT201_undefined_chain_target from './IPT201-undefined-chain-target/rule.ts';
+import * as rule_IPT202_unused_chain from './IPT202-unused-chain/rule.ts';
+import * as rule_IPT203_chain_loop from './IPT203-chain-loop/rule.ts';
 import * as rule_IPT204_shadowed_rule from './IPT204-shadowed-rule/rule.ts';
 import * as rule_IPT205_redundant_rule from './IPT205-redundant-rule/rule.ts';
 
@@ -35,6 +38,9 @@ export const builtinRules: readonly LintRule[] = [
   ruleOf(rule_DFW112_docker_chain_edited, 'DFW112-docker-chain-edited'),
   ruleOf(rule_DFW113_docker_user_not_first, 'DFW113-docker-user-not-first'),
   ruleOf(rule_DFW114_docker_chains_missing, 'DFW114-docker-chains-missing'),
+  ruleOf(rule_IPT201_undefined_chain_target, 'IPT201-undefined-chain-target'),
+  ruleOf(rule_IPT202_unused_chain, 'IPT202-unused-chain'),
+  ruleOf(rule_IPT203_chain_loop, 'IPT203-chain-loop'),
   ruleOf(rule_IPT204_shadowed_rule, 'IPT204-shadowed-rule'),
   ruleOf(rule_IPT205_redundant_rule, 'IPT205-redundant-rule'),
 ];

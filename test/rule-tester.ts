@@ -172,11 +172,28 @@ export function applyFix(code: string, fix: string): string {
   return text;
 }
 
+export interface ReadmeExample {
+  readonly kind: 'incorrect' | 'correct';
+  /**
+   * ```` ```iptables incorrect parse-error ````: text the parser refuses (as iptables-restore does), for rules
+   * whose mistake cannot reach the AST from a file; the example shows the located error the user gets instead.
+   */
+  readonly parseError: boolean;
+  readonly code: string;
+  /** The README line of the opening fence. */
+  readonly line: number;
+}
+
 /** The ```iptables incorrect``` and ```iptables correct``` blocks of a rule's README. */
-export function readmeExamples(readme: string): { kind: 'incorrect' | 'correct'; code: string; line: number }[] {
-  const out: { kind: 'incorrect' | 'correct'; code: string; line: number }[] = [];
-  for (const m of readme.matchAll(/^```iptables (incorrect|correct)[ \t]*\n([\s\S]*?)^```/gm)) {
-    out.push({ kind: m[1] as 'incorrect' | 'correct', code: m[2]!, line: readme.slice(0, m.index).split('\n').length });
+export function readmeExamples(readme: string): ReadmeExample[] {
+  const out: ReadmeExample[] = [];
+  for (const m of readme.matchAll(/^```iptables (incorrect|correct)( parse-error)?[ \t]*\n([\s\S]*?)^```/gm)) {
+    out.push({
+      kind: m[1] as 'incorrect' | 'correct',
+      parseError: m[2] !== undefined,
+      code: m[3]!,
+      line: readme.slice(0, m.index).split('\n').length,
+    });
   }
   return out;
 }

@@ -89,7 +89,7 @@ describe('rule folders', () => {
       });
 
       it('README has an incorrect and a correct example', () => {
-        expect(readme).toMatch(/^```iptables incorrect\s*$/m);
+        expect(readme).toMatch(/^```iptables incorrect( parse-error)?\s*$/m);
         expect(readme).toMatch(/^```iptables correct\s*$/m);
       });
 
