@@ -35,6 +35,13 @@ new RuleTester().run(rule, {
     },
     { name: 'the container address', code: dockerHost({ layout: '28.1', user: ['-A DOCKER-USER -d 172.17.0.2/32 -i eth0 -j DROP'] }) },
     { name: 'a rule below the RETURN is DFW104\'s', code: dockerHost({ layout: 'pre-28', afterReturn: [hostPortDrop] }) },
+    { name: 'an egress rule for a remote address (from a bridge)', code: dockerHost({ layout: '28.2', user: ['-A DOCKER-USER -d 8.8.8.8/32 -i docker0 -j DROP'] }) },
+    { name: 'a remote address the host is not known to have (no interface, no host addresses given)', code: dockerHost({ layout: '29', user: ['-A DOCKER-USER -d 8.8.8.8/32 -j DROP'] }) },
+    {
+      name: 'a remote address, with the host addresses given',
+      code: dockerHost({ layout: 'pre-28', user: ['-A DOCKER-USER -d 8.8.8.8/32 -i eth0 -j DROP'] }),
+      settings: { localAddresses: ['203.0.113.10'] },
+    },
     {
       name: 'an ACCEPT for port 80 when no other container is published to port 80',
       code: dockerHost({ layout: '29', ports: [{ hostPort: 80, container: '172.17.0.2', containerPort: 80 }], user: [webOnly, '-A DOCKER-USER -i eth0 -j DROP'] }),

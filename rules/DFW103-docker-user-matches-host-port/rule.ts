@@ -64,8 +64,34 @@ function namesHostAddress(view: RulesetView, sim: RulesetSimulator, rule: Rule, 
   if (port.hostAddress) return set.containsText(port.hostAddress);
   // Published on every address: the rule names one of the host's own addresses (a single one, not a network).
   const full = family === 'ipv4' ? 32 : 128;
-  return d.prefixLength === full && sim.host.isLocal(d.address)
-    && !view.docker.bridges.some((b) => b.subnets.some((s) => AddressSet.cidr(family, s.address, s.prefixLength).containsText(d.address)));
+  if (d.prefixLength !== full || !sim.host.isLocal(d.address)) return false;
+  if (view.docker.bridges.some((b) => b.subnets.some((s) => AddressSet.cidr(family, s.address, s.prefixLength).containsText(d.address)))) return false;
+  return sim.host.localAddressesKnown || inbound(view, rule) || namedAsHostAddress(view, d.address);
+}
+
+/**
+ * Without --local-addr every address counts as the host's, so `-d 8.8.8.8` in an egress
+ * rule would look like a host address. Evidence that it is one: the rule filters traffic
+ * arriving on an outside interface (not one of Docker's bridges) ...
+ */
+function inbound(view: RulesetView, rule: Rule): boolean {
+  const i = rule.inInterface;
+  if (!i || i.negated || rule.outInterface) return false;
+  const bridges = new Set([...view.docker.bridges.map((b) => b.name), ...view.docker.referencedBridges]);
+  return !bridges.has(i.name) && !(i.wildcard && ('docker'.startsWith(i.name) || 'br-'.startsWith(i.name)));
+}
+
+/** ... or the address is a destination of INPUT-side or NAT rules, where only the host's own addresses make sense. */
+function namedAsHostAddress(view: RulesetView, address: string): boolean {
+  for (const table of view.ruleset.tables) {
+    if (table.name !== 'filter' && table.name !== 'nat') continue;
+    for (const chain of table.chains) {
+      if (table.name === 'filter' && chain.name !== 'INPUT') continue;
+      if (table.name === 'nat' && chain.name === 'POSTROUTING') continue;
+      for (const r of chain.rules) if (r.destination && !r.destination.negated && r.destination.address === address) return true;
+    }
+  }
+  return false;
 }
 
 function problemWith(view: RulesetView, sim: RulesetSimulator, rule: Rule, port: PublishedPort): Problem | undefined {
