@@ -135,16 +135,25 @@ const OPAQUE_TARGETS: ReadonlySet<string> = new Set([
   'TTL', 'ULOG', 'MIRROR', 'IPV4OPTSSTRIP', 'NETLINK',
 ]);
 
+// Maps for the hot lookups: keyed access to a plain object with many names goes megamorphic.
+const MATCH_TABLES: ReadonlyMap<string, OptionTable> = new Map(Object.entries(MATCH_OPTIONS));
+const TARGET_TABLES: ReadonlyMap<string, OptionTable> = new Map(Object.entries(TARGET_OPTIONS));
+
 export function isKnownTarget(name: string): boolean {
-  return name in TARGET_OPTIONS || OPAQUE_TARGETS.has(name);
+  return TARGET_TABLES.has(name) || OPAQUE_TARGETS.has(name);
 }
 
 export function matchOptionTable(module: string): OptionTable | undefined {
-  return MATCH_OPTIONS[module];
+  return MATCH_TABLES.get(module);
 }
 
 export function targetOptionTable(name: string): OptionTable | undefined {
-  return TARGET_OPTIONS[name];
+  return TARGET_TABLES.get(name);
+}
+
+/** The spec of one option in a table (own names only). */
+export function optionSpec(table: OptionTable | undefined, name: string): OptionSpec | undefined {
+  return table !== undefined && Object.hasOwn(table, name) ? table[name] : undefined;
 }
 
 export interface BuildContext {
@@ -191,7 +200,6 @@ function first(options: readonly RawOption[], name: string): RawOption | undefin
 
 /** Typed interpretation of a match module's collected options. */
 export function buildMatch(module: string, options: readonly RawOption[], span: Span, context: BuildContext): Built<Match> {
-  const base = { module, options, span };
   const value0 = (o: RawOption) => o.values[0] ?? '';
   switch (module) {
     case 'tcp': case 'udp': case 'udplite': case 'sctp': case 'dccp': {
@@ -218,9 +226,9 @@ export function buildMatch(module: string, options: readonly RawOption[], span: 
         }
         const y = first(options, '--syn');
         if (y) syn = { negated: y.negated };
-        return built({ ...base, kind: 'tcp', sport, dport, tcpFlags, syn });
+        return built({ module, options, span, kind: 'tcp', sport, dport, tcpFlags, syn });
       }
-      if (module === 'udplite') return built({ ...base, kind: 'udp', sport, dport });
+      if (module === 'udplite') return built({ module, options, span, kind: 'udp', sport, dport });
       const chunks = module === 'sctp' ? first(options, '--chunk-types') : undefined;
       if (chunks) {
         const [scope, list] = chunks.values;
@@ -228,7 +236,7 @@ export function buildMatch(module: string, options: readonly RawOption[], span: 
         const bad = (list ?? '').split(',').find((c) => !SCTP_CHUNKS.includes(c.split(':')[0]!.toUpperCase()));
         if (bad !== undefined) return problem(chunks, `unknown SCTP chunk "${bad}"`);
       }
-      return built({ ...base, kind: module, sport, dport });
+      return built({ module, options, span, kind: module, sport, dport });
     }
     case 'icmp': case 'icmp6': {
       const v6 = module === 'icmp6';
@@ -239,9 +247,9 @@ export function buildMatch(module: string, options: readonly RawOption[], span: 
         return problem(undefined, `the ${module} match needs "-p ${v6 ? 'ipv6-icmp' : 'icmp'}"`);
       }
       const t = first(options, v6 ? '--icmpv6-type' : '--icmp-type');
-      if (!t) return built({ ...base, kind: module });
+      if (!t) return built({ module, options, span, kind: module });
       const r = need(readIcmpType(value0(t), t.negated, v6), t);
-      return r.ok ? built({ ...base, kind: module, icmpType: r.value }) : r;
+      return r.ok ? built({ module, options, span, kind: module, icmpType: r.value }) : r;
     }
     case 'multiport': {
       if (!context.protocol || !['tcp', 'udp', 'udplite', 'sctp', 'dccp'].includes(context.protocol)) {
@@ -258,7 +266,7 @@ export function buildMatch(module: string, options: readonly RawOption[], span: 
       const given = [out.sports, out.dports, out.ports].filter(Boolean).length;
       if (given === 0) return problem(undefined, 'multiport needs one of --sports, --dports or --ports');
       if (given > 1) return problem(undefined, 'multiport takes only one of --sports, --dports or --ports');
-      return built({ ...base, kind: 'multiport', ...out });
+      return built({ module, options, span, kind: 'multiport', ...out });
     }
     case 'conntrack': {
       if (options.length === 0) return problem(undefined, 'the conntrack match needs at least one option', 'e.g. --ctstate RELATED,ESTABLISHED');
@@ -304,14 +312,14 @@ export function buildMatch(module: string, options: readonly RawOption[], span: 
             break;
         }
       }
-      return built({ ...base, kind: 'conntrack', ...m } as Match);
+      return built({ module, options, span, kind: 'conntrack', ...m } as Match);
     }
     case 'state': {
       const o = first(options, '--state');
       if (!o) return problem(undefined, 'the state match needs --state');
       const r = readEnumList(value0(o), STATE_STATES, 'state');
       if (!r.ok) return problem(o, r.reason, r.hint);
-      return built({ ...base, kind: 'state', state: { states: r.value, negated: o.negated } });
+      return built({ module, options, span, kind: 'state', state: { states: r.value, negated: o.negated } });
     }
     case 'addrtype': {
       const read = (o: RawOption | undefined) => {
@@ -328,7 +336,7 @@ export function buildMatch(module: string, options: readonly RawOption[], span: 
         return problem(first(options, '--limit-iface-out'), '--limit-iface-in and --limit-iface-out cannot be combined');
       }
       return built({
-        ...base, kind: 'addrtype', srcType: src.value, dstType: dst.value,
+        module, options, span, kind: 'addrtype', srcType: src.value, dstType: dst.value,
         limitIfaceIn: !!first(options, '--limit-iface-in'), limitIfaceOut: !!first(options, '--limit-iface-out'),
       });
     }
@@ -347,19 +355,19 @@ export function buildMatch(module: string, options: readonly RawOption[], span: 
       const dst = read(first(options, '--dst-range'));
       if (!dst.ok) return dst;
       if (!src.value && !dst.value) return problem(undefined, 'the iprange match needs --src-range or --dst-range');
-      return built({ ...base, kind: 'iprange', srcRange: src.value, dstRange: dst.value });
+      return built({ module, options, span, kind: 'iprange', srcRange: src.value, dstRange: dst.value });
     }
     case 'comment': {
       const o = first(options, '--comment');
       if (!o) return problem(undefined, 'the comment match needs --comment');
-      return built({ ...base, kind: 'comment', comment: value0(o) });
+      return built({ module, options, span, kind: 'comment', comment: value0(o) });
     }
     case 'mark': case 'connmark': {
       const o = first(options, '--mark');
       if (!o) return problem(undefined, `the ${module} match needs --mark`);
       const r = readMarkValue(value0(o));
       if (!r.ok) return problem(o, r.reason, r.hint);
-      return built({ ...base, kind: module, mark: { ...r.value, negated: o.negated } });
+      return built({ module, options, span, kind: module, mark: { ...r.value, negated: o.negated } });
     }
     case 'set': {
       const o = first(options, '--match-set');
@@ -368,7 +376,7 @@ export function buildMatch(module: string, options: readonly RawOption[], span: 
       if (!directions.every((d) => d === 'src' || d === 'dst') || directions.length > 6) {
         return problem(o, `invalid set flags "${o.values[1] ?? ''}"`, 'expected src, dst or a comma-separated list of them');
       }
-      return built({ ...base, kind: 'set', setName: value0(o), directions: directions as ('src' | 'dst')[], negated: o.negated });
+      return built({ module, options, span, kind: 'set', setName: value0(o), directions: directions as ('src' | 'dst')[], negated: o.negated });
     }
     case 'physdev': {
       if (options.length === 0) return problem(undefined, 'the physdev match needs at least one option');
@@ -382,13 +390,13 @@ export function buildMatch(module: string, options: readonly RawOption[], span: 
         else if (o.name === '--physdev-is-out') m.isOut = { negated: o.negated };
         else if (o.name === '--physdev-is-bridged') m.isBridged = { negated: o.negated };
       }
-      return built({ ...base, kind: 'physdev', ...m } as Match);
+      return built({ module, options, span, kind: 'physdev', ...m } as Match);
     }
     case 'mac': {
       const o = first(options, '--mac-source');
       if (!o) return problem(undefined, 'the mac match needs --mac-source');
       if (!/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(value0(o))) return problem(o, `invalid MAC address "${value0(o)}"`);
-      return built({ ...base, kind: 'mac', macSource: { address: value0(o).toUpperCase(), negated: o.negated } });
+      return built({ module, options, span, kind: 'mac', macSource: { address: value0(o).toUpperCase(), negated: o.negated } });
     }
     case 'pkttype': {
       const o = first(options, '--pkt-type');
@@ -397,12 +405,12 @@ export function buildMatch(module: string, options: readonly RawOption[], span: 
       if (!['unicast', 'broadcast', 'multicast', 'host', 'otherhost'].includes(type)) {
         return problem(o, `invalid packet type "${value0(o)}"`, 'expected unicast, broadcast or multicast');
       }
-      return built({ ...base, kind: 'pkttype', pktType: { type, negated: o.negated } });
+      return built({ module, options, span, kind: 'pkttype', pktType: { type, negated: o.negated } });
     }
     default: {
       const invalid = checkOpaqueMatch(module, options);
       if (invalid) return invalid;
-      return built({ ...base, kind: OPAQUE_MATCHES.has(module) ? 'opaque' : 'unknown' });
+      return built({ module, options, span, kind: OPAQUE_MATCHES.has(module) ? 'opaque' : 'unknown' });
     }
   }
 }
@@ -503,12 +511,11 @@ function markOperation(options: readonly RawOption[]): Built<MarkOperation | und
 
 /** Typed interpretation of a target and its options. `chainExists` tells a chain jump from a target. */
 export function buildTarget(name: string, options: readonly RawOption[], span: Span, context: BuildContext, goto: boolean): Built<Target> {
-  const base = { options, span };
   const value = (n: string) => first(options, n)?.values[0];
-  if (goto) return built({ ...base, kind: 'chain', chain: name, goto: true });
+  if (goto) return built({ options, span, kind: 'chain', chain: name, goto: true });
   switch (name) {
     case 'ACCEPT': case 'DROP': case 'RETURN': case 'QUEUE':
-      return built({ ...base, kind: 'verdict', name });
+      return built({ options, span, kind: 'verdict', name });
     case 'REJECT': {
       const rejectWith = value('--reject-with') ?? (context.family === 'ipv4' ? 'icmp-port-unreachable' : 'icmp6-port-unreachable');
       const allowed = context.family === 'ipv4'
@@ -520,7 +527,7 @@ export function buildTarget(name: string, options: readonly RawOption[], span: S
       if (rejectWith === 'tcp-reset' || rejectWith === 'tcp-rst') {
         if (context.protocol !== 'tcp') return problem(first(options, '--reject-with'), '--reject-with tcp-reset needs "-p tcp"');
       }
-      return built({ ...base, kind: 'REJECT', rejectWith: canonicalReject(rejectWith, context.family) });
+      return built({ options, span, kind: 'REJECT', rejectWith: canonicalReject(rejectWith, context.family) });
     }
     case 'LOG': {
       const level = value('--log-level');
@@ -529,12 +536,12 @@ export function buildTarget(name: string, options: readonly RawOption[], span: S
         return problem(first(options, '--log-level'), `invalid log level "${level}"`, 'expected 0-7 or emerg, alert, crit, error, warning, notice, info, debug');
       }
       const prefix = value('--log-prefix');
-      return built({ ...base, kind: 'LOG', prefix, level });
+      return built({ options, span, kind: 'LOG', prefix, level });
     }
     case 'NFLOG': {
       const group = value('--nflog-group');
       if (group !== undefined && (!/^\d+$/.test(group) || Number(group) > 65535)) return problem(first(options, '--nflog-group'), `invalid NFLOG group "${group}"`, 'groups go from 0 to 65535');
-      return built({ ...base, kind: 'NFLOG', group: group === undefined ? undefined : Number(group), prefix: value('--nflog-prefix') });
+      return built({ options, span, kind: 'NFLOG', group: group === undefined ? undefined : Number(group), prefix: value('--nflog-prefix') });
     }
     case 'DNAT': case 'SNAT': {
       const optionName = name === 'DNAT' ? '--to-destination' : '--to-source';
@@ -549,17 +556,17 @@ export function buildTarget(name: string, options: readonly RawOption[], span: S
         }
         to.push(r.value);
       }
-      return built({ ...base, kind: name, to });
+      return built({ options, span, kind: name, to });
     }
     case 'MASQUERADE': case 'REDIRECT': {
       const ports = first(options, '--to-ports');
-      if (!ports) return built({ ...base, kind: name });
+      if (!ports) return built({ options, span, kind: name });
       if (!['tcp', 'udp', 'sctp', 'dccp', 'udplite'].includes(context.protocol ?? '')) {
         return problem(ports, `--to-ports needs "-p tcp", "-p udp", "-p sctp" or "-p dccp"`);
       }
       const r = readPortRange((ports.values[0] ?? '').replace('-', ':'));
       if (!r.ok) return problem(ports, r.reason, r.hint);
-      return built({ ...base, kind: name, toPorts: r.value });
+      return built({ options, span, kind: name, toPorts: r.value });
     }
     case 'MARK': {
       const operations = options.filter((o) => ['--set-mark', '--set-xmark', '--and-mark', '--or-mark', '--xor-mark'].includes(o.name));
@@ -567,34 +574,34 @@ export function buildTarget(name: string, options: readonly RawOption[], span: S
       const operation = markOperation(options);
       if (!operation.ok) return operation;
       if (!operation.value) return problem(undefined, 'MARK needs --set-mark, --set-xmark, --and-mark, --or-mark or --xor-mark');
-      return built({ ...base, kind: 'MARK', operation: operation.value });
+      return built({ options, span, kind: 'MARK', operation: operation.value });
     }
     case 'CONNMARK': {
-      if (first(options, '--save-mark')) return built({ ...base, kind: 'CONNMARK', operation: { op: 'save' } });
-      if (first(options, '--restore-mark')) return built({ ...base, kind: 'CONNMARK', operation: { op: 'restore' } });
+      if (first(options, '--save-mark')) return built({ options, span, kind: 'CONNMARK', operation: { op: 'save' } });
+      if (first(options, '--restore-mark')) return built({ options, span, kind: 'CONNMARK', operation: { op: 'restore' } });
       const operation = markOperation(options);
       if (!operation.ok) return operation;
       if (!operation.value) return problem(undefined, 'CONNMARK needs --set-mark, --set-xmark, --save-mark or --restore-mark');
-      return built({ ...base, kind: 'CONNMARK', operation: operation.value });
+      return built({ options, span, kind: 'CONNMARK', operation: operation.value });
     }
     case 'CT': {
       const helper = value('--helper');
       if (helper !== undefined && !CT_HELPERS.includes(helper)) {
         return problem(first(options, '--helper'), `unknown conntrack helper "${helper}"`, `the kernel has ${CT_HELPERS.join(', ')}`);
       }
-      return built({ ...base, kind: 'CT', notrack: !!first(options, '--notrack') });
+      return built({ options, span, kind: 'CT', notrack: !!first(options, '--notrack') });
     }
     case 'NOTRACK': case 'TRACE':
-      return built({ ...base, kind: name });
+      return built({ options, span, kind: name });
     case 'TCPMSS':
       if (!first(options, '--set-mss') && !first(options, '--clamp-mss-to-pmtu')) return problem(undefined, 'TCPMSS needs --set-mss or --clamp-mss-to-pmtu');
-      return built({ ...base, kind: 'TCPMSS' });
+      return built({ options, span, kind: 'TCPMSS' });
     case 'CHECKSUM':
       if (!first(options, '--checksum-fill')) return problem(undefined, 'CHECKSUM needs --checksum-fill');
-      return built({ ...base, kind: 'CHECKSUM' });
+      return built({ options, span, kind: 'CHECKSUM' });
     default:
-      if (isKnownTarget(name)) return built({ ...base, kind: 'other', name, known: true });
-      return built({ ...base, kind: 'chain', chain: name, goto: false });
+      if (isKnownTarget(name)) return built({ options, span, kind: 'other', name, known: true });
+      return built({ options, span, kind: 'chain', chain: name, goto: false });
   }
 }
 

@@ -7,7 +7,7 @@ import type {
   AddressMatch, Counters, Family, InterfaceMatch, Match, ParseError, ProtocolMatch, RawOption, Span, TableName, Target,
 } from './ast.ts';
 import {
-  buildMatch, buildTarget, isKnownTarget, matchOptionTable, OPAQUE_MATCHES, targetOptionTable, TYPED_MATCHES,
+  buildMatch, buildTarget, isKnownTarget, matchOptionTable, OPAQUE_MATCHES, optionSpec, targetOptionTable, TYPED_MATCHES,
   type OptionSpec,
 } from './modules.ts';
 import { readAddressList, readInterface, readProtocol } from './values.ts';
@@ -81,7 +81,7 @@ interface LoadedModule extends OptionOwner {
 function findOwner(loadOrder: readonly OptionOwner[], optionName: string): OptionOwner | undefined {
   for (let k = loadOrder.length - 1; k >= 0; k--) {
     const owner = loadOrder[k]!;
-    if (owner.table?.[optionName]) return owner;
+    if (optionSpec(owner.table, optionName)) return owner;
   }
   return undefined;
 }
@@ -252,7 +252,7 @@ export function interpretRule(words: readonly Word[], context: RuleContext): Int
     }
     if (!owner && protocol) {
       const implicit = PROTOCOL_MODULES[protocol.name];
-      if (implicit && !modules.some((m) => m.module === implicit) && matchOptionTable(implicit)?.[optionName]) {
+      if (implicit && !modules.some((m) => m.module === implicit) && optionSpec(matchOptionTable(implicit), optionName)) {
         loadModule(implicit, word);
         owner = findOwner(loadOrder, optionName);
       }
@@ -270,7 +270,7 @@ export function interpretRule(words: readonly Word[], context: RuleContext): Int
           : 'check the spelling, and that the -m module (or -j target) this option belongs to comes first';
       return fail(word, `unknown option "${optionName}"`, { hint });
     }
-    const spec = owner.table?.[optionName];
+    const spec = optionSpec(owner.table, optionName);
     const negated = negation !== undefined;
     if (negated && spec && !spec.invertible) {
       return fail(negation, `"!" cannot negate ${optionName}`);

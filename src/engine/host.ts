@@ -41,14 +41,18 @@ function markerFamily(marker: string): Family {
   return /6/.test(marker) ? 'ipv6' : 'ipv4';
 }
 
-/** `dir/web-01.v6.txt` → { key: `dir/web-01.\u0000.txt`, family: ipv6 }; one marker exactly, else none. */
+/**
+ * `dir/web-01.v6.txt` → { key: `dir/web-01.\u0000.txt`, family: ipv6 }. When a name holds
+ * several family words (`m06-ipv6-open.v4.txt`), the last one is the marker: it is the
+ * one that differs between the two files of a pair.
+ */
 export function familyMarker(file: string): { readonly key: string; readonly family: Family } | undefined {
   const slash = file.lastIndexOf('/');
   const dir = file.slice(0, slash + 1);
   const base = file.slice(slash + 1);
   const found = [...base.matchAll(MARKER)];
-  if (found.length !== 1) return undefined;
-  const m = found[0]!;
+  if (found.length === 0) return undefined;
+  const m = found[found.length - 1]!;
   const start = m.index! + m[1]!.length;
   const marker = m[2]!;
   const kind = marker.toLowerCase().replace('6', '').replace('4', '');

@@ -51,7 +51,17 @@ export function buildHostModel(family: Family, docker: DockerModel, options: Hos
   // Docker gives each bridge the first address of its subnet: the host's own address there.
   const gateways = bridges.flatMap((b) => b.subnets.map((s) => gatewayOf(family, s)));
   const local = AddressSet.fromCidrs(family, [loopback, ...given, ...gateways]);
-  const bridgeSets = bridges.map((b) => ({ name: b.name, set: AddressSet.fromCidrs(family, b.subnets.map((s) => `${s.address}/${s.prefixLength}`)) }));
+  // A container is routed to its bridge even when the dump does not show the bridge's
+  // subnet (routed networks have no MASQUERADE naming it).
+  const hostBits = family === 'ipv4' ? 32 : 128;
+  const containersOn = (bridge: string) => [
+    ...docker.containers.filter((c) => c.bridge === bridge).map((c) => `${c.address}/${hostBits}`),
+    ...docker.published.filter((p) => p.bridge === bridge).map((p) => `${p.container.address}/${hostBits}`),
+  ];
+  const bridgeSets = bridges.map((b) => ({
+    name: b.name,
+    set: AddressSet.fromCidrs(family, [...b.subnets.map((s) => `${s.address}/${s.prefixLength}`), ...containersOn(b.name)]),
+  }));
   const anyBridge = bridgeSets.reduce((acc, b) => acc.union(b.set), AddressSet.empty(family));
   const multicast = AddressSet.fromCidrs(family, family === 'ipv4' ? ['224.0.0.0/4', '255.255.255.255/32'] : ['ff00::/8']);
   const routes = new Map<string, Route>();

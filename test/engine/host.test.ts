@@ -10,15 +10,20 @@ describe('family markers', () => {
   it.each([
     ['h/iptables-save.txt', 'ipv4'], ['h/ip6tables-save.txt', 'ipv6'], ['web-01.v4.txt', 'ipv4'], ['web-01.v6.txt', 'ipv6'],
     ['rules.v6', 'ipv6'], ['edge.ipv4', 'ipv4'], ['edge.IPV6', 'ipv6'],
+    // Several family words: the last one is the marker.
+    ['m06-ipv6-open.v4.txt', 'ipv4'], ['m06-ipv6-open.v6.txt', 'ipv6'],
   ])('%s is %s', (file, family) => {
     expect(familyMarker(file)?.family).toBe(family);
   });
-  it.each(['host.txt', 'v4v6.txt', 'web.v4.v6.txt', 'iptablesfoo.txt'])('%s has none', (file) => {
+  it.each(['host.txt', 'v4v6.txt', 'iptablesfoo.txt'])('%s has none', (file) => {
     expect(familyMarker(file)).toBeUndefined();
   });
 });
 
 describe('pairFiles', () => {
+  it('pairs names that hold another family word besides the marker', () => {
+    expect(pairFiles(['m06-ipv6-open.v4.txt', 'm06-ipv6-open.v6.txt'])).toEqual([['m06-ipv6-open.v4.txt', 'm06-ipv6-open.v6.txt']]);
+  });
   it('pairs names that differ only by the marker, in one folder, IPv4 first', () => {
     expect(pairFiles(['a/ip6tables-save.txt', 'a/iptables-save.txt', 'b/iptables-save.txt', 'x.v4.txt', 'x.v6.txt', 'y.v6.txt', 'rules.v4', 'rules.ipv6'])).toEqual([
       ['a/iptables-save.txt', 'a/ip6tables-save.txt'], ['b/iptables-save.txt'], ['x.v4.txt', 'x.v6.txt'], ['y.v6.txt'], ['rules.v4'], ['rules.ipv6'],
