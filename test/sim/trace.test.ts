@@ -1,0 +1,105 @@
+// Traversal semantics the kernel differential test cannot easily provoke:
+// gotos, RETURN from a built-in chain, loops, undecidable matches, OUTPUT's device.
+import { describe, expect, it } from 'vitest';
+import { parse } from '../../grammar/index.ts';
+import { recogniseDocker } from '../../src/model/docker.ts';
+import { createSimulator } from '../../src/sim/index.ts';
+import type { Packet } from '../../src/sim/types.ts';
+
+function simulator(text: string, localAddresses: string[] = ['203.0.113.10']) {
+  const result = parse(text, { file: 'sim.txt' });
+  expect(result.errors).toEqual([]);
+  const ruleset = result.rulesets[0]!;
+  return createSimulator(ruleset, recogniseDocker(ruleset), { localAddresses, externalInterfaces: ['eth0'] });
+}
+
+const toHost = (dport: number, extra: Partial<Packet> = {}): Packet => ({
+  family: 'ipv4', proto: 'tcp', src: '198.51.100.5', dst: '203.0.113.10', dport, inInterface: 'eth0', ...extra,
+});
+
+const filter = (...lines: string[]) => ['*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ...lines, 'COMMIT', ''].join('\n');
+
+describe('trace', () => {
+  it('a goto does not come back; a jump does', () => {
+    const sim = simulator(filter(
+      ':A - [0:0]', ':B - [0:0]',
+      '-A INPUT -p tcp --dport 1 -g A',
+      '-A INPUT -p tcp --dport 2 -j B',
+      '-A INPUT -j DROP',
+      '-A A -j RETURN',
+      '-A B -j RETURN',
+    ));
+    // goto A, RETURN from A returns to INPUT's caller: the built-in chain ends with its policy.
+    expect(sim.trace(toHost(1))).toMatchObject({ verdict: 'accept', reaches: { kind: 'host', port: 1 } });
+    // jump B, RETURN continues after the jump: dropped by INPUT rule 3.
+    const t = sim.trace(toHost(2));
+    expect(t.verdict).toBe('drop');
+    expect(t.steps.map((s) => `${s.chain}#${s.position}:${s.action}`)).toEqual(['INPUT#2:jump', 'B#1:return', 'INPUT#3:drop']);
+  });
+
+  it('RETURN in a built-in chain applies its policy', () => {
+    const sim = simulator(filter('-A INPUT -j RETURN', '-A INPUT -j ACCEPT').replace(':INPUT ACCEPT', ':INPUT DROP'));
+    expect(sim.trace(toHost(22))).toMatchObject({ verdict: 'drop', reason: expect.stringMatching(/policy/) });
+  });
+
+  it('an undecidable match that changes the outcome makes the verdict unknown and names the rule', () => {
+    const sim = simulator(filter('-A INPUT -p tcp -m recent --rcheck --name bad -j DROP', '-A INPUT -j ACCEPT'));
+    const t = sim.trace(toHost(22));
+    expect(t.verdict).toBe('unknown');
+    expect(t.uncertain).toEqual([{ line: 5, reason: expect.stringMatching(/recent/) }]);
+  });
+
+  it('an undecidable match that cannot change the outcome keeps the verdict', () => {
+    const sim = simulator(filter('-A INPUT -m limit --limit 3/min -j LOG', '-A INPUT -p tcp -m statistic --mode random --probability 0.5 -j ACCEPT', '-A INPUT -j ACCEPT'));
+    expect(sim.trace(toHost(22)).verdict).toBe('accept');
+  });
+
+  it('a jump loop ends the walk with an unknown verdict instead of hanging', () => {
+    // Not loadable by the kernel (ELOOP), but a linter reads files nobody loaded yet.
+    const text = filter(':A - [0:0]', ':B - [0:0]', '-A INPUT -j A', '-A A -j B', '-A B -j A');
+    const sim = simulator(text);
+    const t = sim.trace(toHost(22));
+    expect(t.verdict).toBe('unknown');
+    expect(t.uncertain[0]!.reason).toMatch(/loop/);
+  });
+
+  it('DNAT happens before routing, so a published port is forwarded, not delivered to INPUT', () => {
+    const sim = simulator([
+      '*nat', ':PREROUTING ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]', ':DOCKER - [0:0]',
+      '-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER',
+      '-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE',
+      '-A DOCKER ! -i docker0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.17.0.2:80',
+      'COMMIT',
+      '*filter', ':INPUT DROP [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]',
+      '-A INPUT -p tcp --dport 8080 -j DROP',
+      'COMMIT', '',
+    ].join('\n'));
+    const t = sim.trace(toHost(8080));
+    expect(t).toMatchObject({ verdict: 'accept', reaches: { kind: 'container', address: '172.17.0.2', port: 80, interface: 'docker0' } });
+    expect(t.steps.some((s) => s.hook === 'INPUT')).toBe(false);
+    expect(t.final).toMatchObject({ dst: '172.17.0.2', dport: 80 });
+  });
+
+  it('nat chains see only the first packet of a connection', () => {
+    const sim = simulator([
+      '*nat', ':PREROUTING ACCEPT [0:0]', '-A PREROUTING -p tcp --dport 8080 -j DNAT --to-destination 172.17.0.2:80', 'COMMIT',
+      '*filter', ':INPUT ACCEPT [0:0]', 'COMMIT', '',
+    ].join('\n'));
+    expect(sim.trace(toHost(8080, { state: 'ESTABLISHED' })).steps.some((s) => s.table === 'nat')).toBe(false);
+  });
+
+  it('OUTPUT matches the device of the route taken before nat OUTPUT re-routes', () => {
+    const sim = simulator([
+      '*nat', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]', ':DOCKER - [0:0]',
+      '-A OUTPUT -m addrtype --dst-type LOCAL -j DOCKER',
+      '-A DOCKER -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.17.0.2:80',
+      '-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE',
+      'COMMIT',
+      '*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT DROP [0:0]',
+      '-A OUTPUT -o lo -j ACCEPT',
+      'COMMIT', '',
+    ].join('\n'));
+    const t = sim.trace({ family: 'ipv4', proto: 'tcp', src: '203.0.113.10', dst: '203.0.113.10', dport: 8080, fromHost: true });
+    expect(t).toMatchObject({ verdict: 'accept', reaches: { kind: 'container', address: '172.17.0.2' } });
+  });
+});
