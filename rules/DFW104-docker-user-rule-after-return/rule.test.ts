@@ -10,7 +10,7 @@ const pre28Two = dockerHost({ layout: 'pre-28', afterReturn: [office, dropRest] 
 const v281One = dockerHost({ layout: '28.1', afterReturn: [dropRest] });
 const v6 = dockerHost({ layout: '28.2', family: 'ipv6', afterReturn: ['-A DOCKER-USER -i eth0 -p tcp -m conntrack --ctorigdstport 8080 --ctdir ORIGINAL -j DROP'] });
 const v29Own = dockerHost({ layout: '29', user: ['-A DOCKER-USER -j RETURN', dropRest] });
-const commented = dockerHost({ layout: '28.2', noReturn: true, user: ['-A DOCKER-USER -m comment --comment "end of my rules" -j RETURN', dropRest] });
+const commented = dockerHost({ layout: '28.2', userReturn: false, user: ['-A DOCKER-USER -m comment --comment "end of my rules" -j RETURN', dropRest] });
 
 new RuleTester().run(rule, {
   valid: [
