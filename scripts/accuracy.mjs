@@ -9,7 +9,8 @@
 // not change the result) and no failure threshold. A finding matches a label by (file, rule,
 // line); engine diagnostics (DFW0xx, DFW9xx) are not scored but listed. Exit 0 when every rule
 // is at 100% precision and recall, 1 when there is any false positive, false negative, parse
-// error or engine diagnostic, 2 when the run itself fails (invalid labels, no dist/, CLI crash).
+// error, engine diagnostic or CLI crash, 2 when the run itself cannot start (invalid labels, no dist/).
+// If the CLI dies on the whole corpus, every host is linted on its own and the crashes are listed.
 // `npm test` does not run this; test/accuracy.test.ts checks the labels and the hardened hosts.
 
 import { Ajv } from 'ajv';
@@ -44,18 +45,48 @@ function registeredRules(config) {
   return listing.split('\n').map((line) => /^([A-Z]+\d+)\s/.exec(line)?.[1]).filter(Boolean);
 }
 
-function lint(files, config) {
+function runCli(files, config) {
   const run = spawnSync(process.execPath, [cli, '--config', config, '--format', 'json', '--failure-threshold', 'none', '--no-color', ...files], {
     cwd: root, encoding: 'utf8', maxBuffer: 1 << 30,
   });
   if (run.error) fail(`cannot run ${cli}: ${run.error.message}`);
-  let report;
   try {
-    report = JSON.parse(run.stdout);
+    return { report: JSON.parse(run.stdout) };
   } catch {
-    fail(`the CLI exited with ${run.status} without a JSON report:\n${run.stderr}`);
+    return { failure: `exit ${run.status}: ${oneLine(run.stderr).slice(0, 300) || 'no output'}` };
   }
-  return report;
+}
+
+/** <name>.v4.txt and <name>.v6.txt are one host; every other file is its own. */
+function hostsOf(files) {
+  const groups = new Map();
+  for (const file of files) {
+    const key = file.replace(/\.v[46]\.txt$/, '');
+    groups.set(key, [...(groups.get(key) ?? []), file]);
+  }
+  return [...groups.values()];
+}
+
+/**
+ * One CLI run over every file (pairs are found by the CLI). When that run dies without a
+ * report, each host is linted on its own, so one crash costs that host's findings (they show
+ * as false negatives, and the crash is listed) instead of the whole report.
+ */
+function lint(files, config) {
+  const whole = runCli(files, config);
+  if (whole.report) return { ...whole.report, crashes: [] };
+  process.stderr.write(`accuracy: the CLI failed on the whole corpus (${whole.failure}); linting host by host\n`);
+  const merged = { findings: [], errors: [], crashes: [] };
+  for (const host of hostsOf(files)) {
+    const one = runCli(host, config);
+    if (one.report) {
+      merged.findings.push(...one.report.findings);
+      merged.errors.push(...one.report.errors);
+    } else {
+      merged.crashes.push({ files: host, failure: one.failure });
+    }
+  }
+  return merged;
 }
 
 function table(rows, total) {
@@ -94,10 +125,10 @@ function main(argv) {
   const matched = matchAll(labels.files, report.findings);
   const { rows, total } = tabulate(matched, registered);
   const hardened = report.findings.filter((f) => f.file.startsWith('corpus/hardened/'));
-  const troubles = report.errors.length + matched.engine.length + matched.unlabelled.length;
+  const troubles = report.errors.length + report.crashes.length + matched.engine.length + matched.unlabelled.length;
 
   if (asJson) {
-    process.stdout.write(`${JSON.stringify({ rows, total, fp: matched.fp, fn: matched.fn, engine: matched.engine, errors: report.errors, hardened }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ rows, total, fp: matched.fp, fn: matched.fn, engine: matched.engine, errors: report.errors, crashes: report.crashes, hardened }, null, 2)}\n`);
   } else {
     const out = [];
     out.push(`dockfw-lint accuracy over ${files.length} labelled corpus files (${Object.values(labels.files).reduce((n, f) => n + f.findings.length, 0)} expected findings)`, '');
@@ -112,6 +143,7 @@ function main(argv) {
     }
     if (troubles > 0) {
       out.push('', 'Not scored, but wrong:');
+      for (const c of report.crashes) out.push(`  ${c.files.join(' + ')}: the CLI crashed (${c.failure})`);
       for (const e of report.errors) out.push(`  ${e.file}:${e.line} parse error: ${oneLine(e.message)}`);
       for (const f of matched.engine) out.push(`  ${f.file}:${f.line} ${f.ruleId} ${oneLine(f.message)}`);
       for (const f of matched.unlabelled) out.push(`  ${f.file}:${f.line} ${f.ruleId} finding in a file without labels`);
