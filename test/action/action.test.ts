@@ -2,11 +2,10 @@
 // the composite step runs it (inputs as environment variables, GitHub's
 // GITHUB_STEP_SUMMARY and GITHUB_OUTPUT pointed at temp files).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { build } from 'esbuild';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { bundleCli, scratchDir } from '../scratch.ts';
 import { REPO_ROOT } from '../corpus-hosts.ts';
 import { parseMermaidFlowchart } from '../graph/mermaid-grammar.ts';
 import { mdCode, mdText } from '../../scripts/action/run.mjs';
@@ -56,21 +55,10 @@ describe('action.yml', () => {
 describe('the Action script, run locally', () => {
   let cliPath: string;
   beforeAll(async () => {
-    cliPath = join(mkdtempSync(join(tmpdir(), 'dockfw-action-cli-')), 'cli.mjs');
-    await build({
-      entryPoints: [join(REPO_ROOT, 'src/cli/main.ts')], outfile: cliPath, bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'error',
-      banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-    });
+    cliPath = await bundleCli('dockfw-action-cli-');
   });
 
-  function workspace(files: Record<string, string>) {
-    const dir = mkdtempSync(join(tmpdir(), 'dockfw-action-'));
-    for (const [path, text] of Object.entries(files)) {
-      mkdirSync(dirname(join(dir, path)), { recursive: true });
-      writeFileSync(join(dir, path), text);
-    }
-    return dir;
-  }
+  const workspace = (files: Record<string, string>) => scratchDir(files, 'dockfw-action-');
 
   function runAction(dir: string, inputs: Record<string, string>) {
     const summary = join(dir, '..', `${dir.split('/').at(-1)}-summary.md`);

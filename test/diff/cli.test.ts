@@ -1,14 +1,13 @@
 // `dockfw-lint diff` and `dockfw-lint graph` as commands: files and directories,
 // formats, exit codes; then the bundled executable dispatching to them.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { build } from 'esbuild';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CliIO } from '../../src/cli/io.ts';
 import { diffCommand } from '../../src/cli/diff.ts';
 import { graphCommand } from '../../src/cli/graph.ts';
+import { bundleCli, scratchDir } from '../scratch.ts';
 import { REPO_ROOT } from '../corpus-hosts.ts';
 import { parseMermaidFlowchart } from '../graph/mermaid-grammar.ts';
 
@@ -19,14 +18,7 @@ const V4 = readFileSync(join(REPO_ROOT, 'corpus/hardened/docker-28.2-ipv6-pair.v
 const V6 = readFileSync(join(REPO_ROOT, 'corpus/hardened/docker-28.2-ipv6-pair.v6.txt'), 'utf8');
 const BROKEN = '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp --dport 22 -j ACCEPT\n-A NOPE -j DROP\nCOMMIT\n';
 
-function scratch(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'dockfw-diff-'));
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, path)), { recursive: true });
-    writeFileSync(join(dir, path), text);
-  }
-  return dir;
-}
+const scratch = (files: Record<string, string>) => scratchDir(files, 'dockfw-diff-');
 
 async function cli(command: typeof diffCommand, dir: string, argv: string[], stdin?: string) {
   let stdout = '';
@@ -159,11 +151,7 @@ describe('dockfw-lint graph', () => {
 describe('the bundled executable dispatches diff and graph', () => {
   let cliPath: string;
   beforeAll(async () => {
-    cliPath = join(mkdtempSync(join(tmpdir(), 'dockfw-bundle-')), 'cli.mjs');
-    await build({
-      entryPoints: [join(REPO_ROOT, 'src/cli/main.ts')], outfile: cliPath, bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'error',
-      banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-    });
+    cliPath = await bundleCli();
   });
   const dir = scratch({ 'old.txt': RESTRICTED, 'new.txt': M01 });
   const run = (args: string[]) => spawnSync(process.execPath, [cliPath, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });

@@ -8,8 +8,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { bundleCli } from '../scratch.ts';
 import { REPO_ROOT } from '../corpus-hosts.ts';
 
 function which(command: string): string | undefined {
@@ -50,11 +50,7 @@ describe.skipIf(!preCommit || !git)('pre-commit hook (Debian pre-commit, scratch
 
   beforeAll(async () => {
     const scratch = mkdtempSync(join(tmpdir(), 'dockfw-precommit-'));
-    cliPath = join(scratch, 'bin', 'cli.mjs');
-    await build({
-      entryPoints: [join(REPO_ROOT, 'src/cli/main.ts')], outfile: cliPath, bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'error',
-      banner: { js: "#!/usr/bin/env node\nimport { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-    });
+    cliPath = await bundleCli('dockfw-precommit-cli-');
     hook = readManifest().find((h) => h.id === 'dockfw-lint')!;
     repo = join(scratch, 'repo');
     mkdirSync(repo);
