@@ -170,9 +170,13 @@ export function planQuestions(family: Family, sims: readonly RulesetSimulator[],
   };
 }
 
-const toContainerOrHost = (t: Pick<Trace, 'verdict' | 'reaches'>) => t.verdict === 'accept' && (t.reaches.kind === 'container' || t.reaches.kind === 'host');
-const toContainer = (t: Pick<Trace, 'verdict' | 'reaches'>) => t.verdict === 'accept' && t.reaches.kind === 'container';
-const toHost = (t: Pick<Trace, 'verdict' | 'reaches'>) => t.verdict === 'accept' && t.reaches.kind === 'host';
+// A gate errs on the side of caution: a connection whose fate hangs on a match
+// the dump cannot decide (`-m set`, `recent`, `limit` …) counts as reachable,
+// so "dropped" → "undecidable" is a widening and its witness shows why.
+type Reached = (t: Pick<Trace, 'verdict' | 'reaches'>) => boolean;
+const toContainerOrHost: Reached = (t) => t.verdict === 'unknown' || (t.verdict === 'accept' && (t.reaches.kind === 'container' || t.reaches.kind === 'host'));
+const toContainer: Reached = (t) => t.verdict === 'unknown' || (t.verdict === 'accept' && t.reaches.kind === 'container');
+const toHost: Reached = (t) => t.verdict === 'unknown' || (t.verdict === 'accept' && t.reaches.kind === 'host');
 
 function endpoint(address: string, port: number): string {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;

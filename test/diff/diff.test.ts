@@ -144,6 +144,16 @@ describe('real changes', () => {
     expect(diffTexts([{ file: 'h.txt', text: closed }], [{ file: 'h.txt', text: open }], ['eth0']).summary.widening).toBe(0);
   });
 
+  it('an allow-list the dump cannot decide (-m set) counts as possibly reachable: a widening whose witness says so', () => {
+    const withSet = closed.replace(/^-A DOCKER-USER -j DROP$/m, '-A DOCKER-USER -m set --match-set partners src -j RETURN\n-A DOCKER-USER -j DROP');
+    const result = diffTexts([{ file: 'h.txt', text: closed }], [{ file: 'h.txt', text: withSet }]);
+    expect(result.widened).toBe(true);
+    const change = result.hosts[0]!.changes.find((c) => c.target.key === 'published tcp 0.0.0.0:8080' && c.interface !== 'eth0')!;
+    expect(change.kind).toBe('newly-reachable');
+    expect(change.new!.verdict).toBe('unknown');
+    expect(change.old!.verdict).toBe('drop');
+  });
+
   it('IPv6: a ruleset pair diffs each family on its own', () => {
     const v4 = read('corpus/hardened/docker-28.2-ipv6-pair.v4.txt');
     const v6 = read('corpus/hardened/docker-28.2-ipv6-pair.v6.txt');
