@@ -35,12 +35,20 @@ export interface LintOptions {
   readonly quiet?: boolean;
   /** YYYY-MM-DD, for suppression expiry (default: today, UTC). */
   readonly today?: string;
+  /**
+   * Report the config suppressions' own diagnostics (unused, expired, unknown rule; default true).
+   * A fleet lints slices of hosts apart, so it turns them off per slice and reports them once
+   * with configSuppressionFindings over every slice's `configUsed`.
+   */
+  readonly configDiagnostics?: boolean;
 }
 
 export interface LintOutcome {
   readonly findings: readonly Finding[];
   /** Findings hidden by suppressions. */
   readonly suppressed: number;
+  /** Per config suppression (in config order): the rule ids it hid. */
+  readonly configUsed: readonly (readonly string[])[];
 }
 
 export const DEFAULT_SETTINGS: LintSettings = { externalInterfaces: [], localAddresses: [], intendedPublicPorts: [] };
@@ -163,8 +171,7 @@ export function lintHostsDetailed(
   const running = activeRules(lintRules, ruleConfig, quiet);
   const runningIds = new Set(running.map((r) => r.meta.id));
   const resolve = ruleResolver([...ENGINE_RULES, ...lintRules]);
-  const configFile = options.configFile ?? '.dockfw-lint.json';
-  const fromConfig = configSuppressions(options.suppressions ?? [], resolve, configFile, configLocator(configFile, options.configText));
+  const fromConfig = configSuppressionsOf(options, resolve);
   const live = fromConfig.filter((s) => !isExpired(s, today));
 
   const kept: { draft: Draft; index: LineIndex }[] = [];
@@ -196,24 +203,54 @@ export function lintHostsDetailed(
     for (const p of inline.problems) push(engineDraft(INVALID_SUPPRESSION, ruleConfig, quiet, p.at, { problem: p.problem }));
   }
   hostIndex = undefined;
-  for (const s of fromConfig) {
+  const findings = finalize([...kept.map(({ draft, index }) => ({ draft, index: index as LineIndex | undefined })), ...meta]);
+  const configUsed = fromConfig.map((s) => [...s.used].sort());
+  if (options.configDiagnostics === false) return { findings, suppressed, configUsed };
+  const configFindings = configSuppressionFindings(rules, ruleConfig, options, configUsed, hosts.length > 0);
+  return { findings: [...findings, ...configFindings].sort(compareFindings), suppressed, configUsed };
+}
+
+function configSuppressionsOf(options: LintOptions, resolve: RuleResolver): Suppression[] {
+  const configFile = options.configFile ?? '.dockfw-lint.json';
+  return configSuppressions(options.suppressions ?? [], resolve, configFile, configLocator(configFile, options.configText));
+}
+
+/**
+ * The config suppressions' own diagnostics: expired, naming an unknown rule, or unused —
+ * `used` says, per suppression, which rule ids it hid over all hosts linted (`linted`: any at all).
+ */
+export function configSuppressionFindings(
+  rules: readonly LintRule[], ruleConfig: RuleConfig, options: LintOptions, used: readonly (readonly string[])[], linted: boolean,
+): Finding[] {
+  const quiet = options.quiet ?? false;
+  const today = options.today ?? todayUtc();
+  const lintRules = withoutEngineDuplicates(rules);
+  const runningIds = new Set(activeRules(lintRules, ruleConfig, quiet).map((r) => r.meta.id));
+  const resolve = ruleResolver([...ENGINE_RULES, ...lintRules]);
+  const meta: { draft: Draft; index: LineIndex | undefined }[] = [];
+  const push = (d: Draft | undefined) => { if (d) meta.push({ draft: d, index: undefined }); };
+  configSuppressionsOf(options, resolve).forEach((s, i) => {
     const rules = s.written.join(',');
     if (isExpired(s, today)) {
       push(engineDraft(EXPIRED_SUPPRESSION, ruleConfig, quiet, s.at, { rules, expires: s.expires ?? '', reason: s.reason ?? '' }));
-      continue;
+      return;
     }
     if (!resolve(s.written[0] ?? '')) {
       push(engineDraft(INVALID_SUPPRESSION, ruleConfig, quiet, s.at, { problem: `suppression names unknown rule "${rules}"` }));
-      continue;
+      return;
     }
-    const unused = s.ruleIds.filter((id) => runningIds.has(id) && !s.used.has(id));
-    if (unused.length > 0 && hosts.length > 0) push(engineDraft(UNUSED_SUPPRESSION, ruleConfig, quiet, s.at, { rules: unused.join(','), where: s.where }));
-  }
+    const hid = new Set(used[i] ?? []);
+    const unused = s.ruleIds.filter((id) => runningIds.has(id) && !hid.has(id));
+    if (unused.length > 0 && linted) push(engineDraft(UNUSED_SUPPRESSION, ruleConfig, quiet, s.at, { rules: unused.join(','), where: s.where }));
+  });
+  return finalize(meta);
+}
 
+/** Drafts → findings: duplicates dropped, fingerprints assigned (per file, rule and subject, in order), sorted. */
+function finalize(drafts: readonly { draft: Draft; index: LineIndex | undefined }[]): Finding[] {
   const findings = new Map<string, Finding>();
   const occurrences = new Map<string, number>();
-  const ordered = [...kept.map(({ draft, index }) => ({ draft, index: index as LineIndex | undefined })), ...meta]
-    .sort((a, b) => compareDrafts(a.draft, b.draft));
+  const ordered = [...drafts].sort((a, b) => compareDrafts(a.draft, b.draft));
   for (const { draft, index } of ordered) {
     const key = `${draft.rule.meta.id}\u0000${draft.at.file}\u0000${draft.at.line}\u0000${draft.at.column}\u0000${draft.at.endColumn}\u0000${draft.message}`;
     if (findings.has(key)) continue;
@@ -237,7 +274,7 @@ export function lintHostsDetailed(
     };
     findings.set(key, finding);
   }
-  return { findings: [...findings.values()].sort(compareFindings), suppressed };
+  return [...findings.values()].sort(compareFindings);
 }
 
 function compareDrafts(a: Draft, b: Draft): number {
