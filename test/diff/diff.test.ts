@@ -2,6 +2,7 @@
 // report nothing; real edits report what widened or narrowed, with the proof.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { buildHosts, type HostInput } from '../../src/engine/host.ts';
 import { diffSnapshots, type DiffResult } from '../../src/diff/index.ts';
@@ -52,6 +53,23 @@ describe('cosmetic edits change nothing reachable', () => {
     const { text: shuffled, moved } = cosmetic(text, 'reorder-only');
     expect(moved).toBeGreaterThan(2);
     const result = diffTexts([{ file: 'h.txt', text }], [{ file: 'h.txt', text: shuffled }]);
+    expect(result.summary).toEqual({ hostsCompared: 1, widening: 0, narrowing: 0 });
+  });
+});
+
+describe('cosmetic edits, any seed', () => {
+  // Hosts with the most commuting runs: Docker's per-port DNATs and ACCEPTs, ufw chains, a swarm, a pair.
+  const files = [
+    M01,
+    'corpus/docker-layouts/docker-23-compose-stacks.txt',
+    'corpus/docker-layouts/docker-28.1-forward-chains.txt',
+    'corpus/docker-layouts/docker-24-swarm-ingress.txt',
+    'corpus/hardened/ufw-docker.txt',
+    'corpus/mistakes/m09-forward-rules-after-docker.txt',
+  ];
+  test.prop([fc.constantFrom(...files), fc.string({ minLength: 1, maxLength: 12 })], { numRuns: 24 })('reorder + counters + comments → empty diff', (file, seed) => {
+    const text = read(file);
+    const result = diffTexts([{ file: 'h.txt', text }], [{ file: 'h.txt', text: cosmetic(text, seed).text }]);
     expect(result.summary).toEqual({ hostsCompared: 1, widening: 0, narrowing: 0 });
   });
 });
