@@ -5,10 +5,9 @@
 
 import type { Family } from '../../grammar/ast.ts';
 import type { DockerModel, PublishedPort } from '../../src/model/docker-types.ts';
+import { iptablesCommand } from '../DFW108-DFW114-lib/trace.ts';
 
-export function iptablesCommand(family: Family): string {
-  return family === 'ipv6' ? 'ip6tables' : 'iptables';
-}
+export { iptablesCommand };
 
 /** `[-N DOCKER-USER, -I FORWARD 1 -j DOCKER-USER]` when the chain is missing (e.g. Docker 20.10's ip6tables). */
 export function ensureDockerUser(family: Family, docker: DockerModel): string[] {

@@ -1,17 +1,19 @@
 // Shared by the DFW101–DFW107 rules: which interfaces count as external, which
 // addresses make readable proof packets, the packets themselves, and how a
 // trace reads in a message. The simulator walks; this only asks and reads.
+// Helpers that are the same for DFW108–DFW114 come from their lib.
 
-import type { Family, Rule, Ruleset, Span } from '../../grammar/ast.ts';
+import type { Family, Rule, Ruleset } from '../../grammar/ast.ts';
 import type { LintSettings } from '../../src/engine/types.ts';
 import { AddressSet, bigintToAddress } from '../../src/model/addrset.ts';
 import type { PublishedPort } from '../../src/model/docker-types.ts';
 import type { RulesetSimulator } from '../../src/sim/index.ts';
 import { candidateInterfaces, OTHER_INTERFACE, representativeLocalAddress } from '../../src/sim/exposure.ts';
 import type { L4Protocol, Packet, Trace, TraceStep } from '../../src/sim/types.ts';
+import { chainSpan, cidrList, OTHER_INTERFACE_PACKET_NAME, publicSources, stepRule } from '../DFW108-DFW114-lib/trace.ts';
 
 /** The interface name a packet gets when it stands for "any other interface" (as exposure() uses it). */
-export const OTHER_INTERFACE_NAME = 'dfw-other0';
+const OTHER_INTERFACE_NAME = OTHER_INTERFACE_PACKET_NAME;
 
 export interface ExternalInterface {
   /** Given to the packet. */
@@ -55,20 +57,9 @@ export function externalInterfaces(sim: RulesetSimulator, settings: LintSettings
   return (others ? [...named, OTHER_INTERFACE] : named).map((n) => externalInterface(n, false));
 }
 
-/**
- * Sources that are not "the internet": private, shared, loopback, link-local,
- * multicast and reserved ranges (RFC 6890, RFC 4193, RFC 4291). Documentation
- * ranges are deliberately not here: examples use them for public addresses.
- */
-const SPECIAL: Readonly<Record<Family, readonly string[]>> = {
-  ipv4: ['0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.0.0.0/24',
-    '192.168.0.0/16', '198.18.0.0/15', '224.0.0.0/4', '240.0.0.0/4'],
-  ipv6: ['::/128', '::1/128', '::ffff:0:0/96', '100::/64', 'fc00::/7', 'fe80::/10', 'ff00::/8'],
-};
-
-/** Every address a connection from the internet may come from. */
+/** Every address a connection from the internet may come from (not private, loopback, link-local, multicast, reserved). */
 export function internetSources(family: Family): AddressSet {
-  return AddressSet.fromCidrs(family, SPECIAL[family]).complement();
+  return publicSources(family);
 }
 
 /** 127.0.0.0/8 or ::1. */
@@ -150,13 +141,6 @@ export function publishedText(family: Family, port: PublishedPort): string {
   return `${port.proto} ${endpoint(family, port.hostAddress ?? any, port.hostPort)} → ${endpoint(family, port.container.address, port.container.port)}`;
 }
 
-/** The rule a trace step evaluated, or undefined for a policy step. */
-export function stepRule(ruleset: Ruleset, step: TraceStep): Rule | undefined {
-  if (step.position === 0) return undefined;
-  const chain = ruleset.tables.find((t) => t.name === step.table)?.chains.find((c) => c.name === step.chain);
-  return chain?.rules[step.position - 1];
-}
-
 /** `nat DOCKER line 64`, `the filter FORWARD policy (line 13)`. */
 export function stepLabel(step: TraceStep): string {
   if (step.position === 0) return `the ${step.table} ${step.chain} policy${step.line > 0 ? ` (line ${step.line})` : ''}`;
@@ -235,13 +219,4 @@ export function sourcesText(set: AddressSet): string {
   return cidrList(set.toCidrs());
 }
 
-/** Short CIDR list for messages. */
-export function cidrList(cidrs: readonly string[], max = 4): string {
-  return cidrs.length > max ? `${cidrs.slice(0, max).join(', ')} and ${cidrs.length - max} more` : cidrs.join(', ');
-}
-
-/** Where a chain is declared (`:INPUT DROP`), or the table header when the dump omits it. */
-export function chainSpan(ruleset: Ruleset, table: string, chain: string): Span | undefined {
-  const t = ruleset.tables.find((x) => x.name === table);
-  return t?.chains.find((c) => c.name === chain)?.span ?? t?.span;
-}
+export { chainSpan, cidrList, stepRule };

@@ -4,16 +4,13 @@
 // lives here: the simulator walks, these helpers only read the AST and its answers.
 
 import type { Chain, Family, Rule, Ruleset, TableName } from '../../grammar/ast.ts';
-import type { LintSettings, RulesetView, Simulator } from '../../src/engine/types.ts';
+import type { LintSettings, RulesetView } from '../../src/engine/types.ts';
 import type { DockerModel, PublishedPort } from '../../src/model/docker-types.ts';
 import { AddressSet } from '../../src/model/addrset.ts';
 import { interfaceMatches } from '../../src/sim/compile.ts';
 import { createSimulator, type RulesetSimulator } from '../../src/sim/index.ts';
 
-/** The exposure helpers need the simulator's compiled form; every engine-built view has it. */
-export function asRulesetSimulator(simulator: Simulator): RulesetSimulator | undefined {
-  return 'compiled' in simulator && 'facts' in simulator ? (simulator as RulesetSimulator) : undefined;
-}
+export { asRulesetSimulator } from '../DFW108-DFW114-lib/trace.ts';
 
 /**
  * Chains other tools own and rewrite (ufw, firewalld, kube-proxy, flannel): their
