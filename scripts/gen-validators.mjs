@@ -2,7 +2,7 @@
 // Precompiles the JSON Schemas the CLI validates at run time into plain
 // modules with ajv's standalone mode: importing ajv and compiling a schema costs
 // ~70 ms, which the start-up budget (pre-commit runs us on every commit) cannot pay.
-//   node scripts/gen-validators.mjs          write src/config/generated/*.ts
+//   node scripts/gen-validators.mjs          write src/*/generated/*.ts
 //   node scripts/gen-validators.mjs --check  exit 1 when they are stale
 import Ajv from 'ajv';
 import standaloneCode from 'ajv/dist/standalone/index.js';
@@ -11,10 +11,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const outDir = join(root, 'src', 'config', 'generated');
 
 const targets = [
-  { schema: 'schemas/config.schema.json', out: 'config-validator.ts' },
+  { schema: 'schemas/config.schema.json', out: 'src/config/generated/config-validator.ts' },
+  { schema: 'schemas/baseline.schema.json', out: 'src/baseline/generated/baseline-validator.ts' },
 ];
 
 export function render(schemaPath) {
@@ -46,12 +46,12 @@ if (isMain) {
   const check = process.argv.includes('--check');
   let stale = false;
   for (const t of targets) {
-    const file = join(outDir, t.out);
+    const file = join(root, t.out);
     const wanted = render(t.schema);
     const current = existsSync(file) ? readFileSync(file, 'utf8') : '';
     if (current === wanted) continue;
-    if (check) { console.error(`${join('src/config/generated', t.out)} is stale: run \`node scripts/gen-validators.mjs\``); stale = true; continue; }
-    mkdirSync(outDir, { recursive: true });
+    if (check) { console.error(`${t.out} is stale: run \`node scripts/gen-validators.mjs\``); stale = true; continue; }
+    mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, wanted);
   }
   if (stale) process.exit(1);

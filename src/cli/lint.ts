@@ -5,13 +5,16 @@ import { resolve } from 'node:path';
 import pc from 'picocolors';
 import type { Family } from '../../grammar/ast.ts';
 import type { FailureThreshold } from '../config/types.ts';
-import { activeRules, atOrAbove, lintHostsDetailed } from '../engine/engine.ts';
-import { ENGINE_RULES, INTERNAL_ERROR } from '../engine/engine-rules.ts';
-import { buildHosts } from '../engine/host.ts';
+import { loadBaseline, settleBaseline } from '../baseline/cli.ts';
+import { activeRules, atOrAbove } from '../engine/engine.ts';
+import { ENGINE_RULES, INTERNAL_ERROR, STALE_BASELINE_ENTRY } from '../engine/engine-rules.ts';
+import { todayUtc } from '../engine/suppressions.ts';
 import { builtinRules } from '../engine/registry.ts';
+import { defaultJobs, lintInputs } from '../fleet/index.ts';
+import { NO_PROGRESS, progressBar, progressWanted } from '../fleet/progress.ts';
 import { decideColour } from '../report/colour.ts';
 import { REPORTERS, type Format, type LintReport } from '../report/index.ts';
-import { formatParseError } from '../report/text.ts';
+import { formatParseError, summaryLine } from '../report/text.ts';
 import { collectInputs } from './inputs.ts';
 import { type CliIO, EXIT, UsageError } from './io.ts';
 import { explainRule, listRules } from './rules-info.ts';
@@ -32,6 +35,10 @@ export interface LintFlags {
   readonly stdinFilename?: string;
   readonly explain?: string;
   readonly listRules?: boolean;
+  readonly baseline?: string;
+  readonly writeBaseline?: string;
+  /** Worker threads for many files (default: os.availableParallelism()); 1 lints in this thread. */
+  readonly jobs?: number;
 }
 
 export async function runLint(paths: readonly string[], flags: LintFlags, io: CliIO): Promise<number> {
@@ -47,29 +54,59 @@ export async function runLint(paths: readonly string[], flags: LintFlags, io: Cl
     return EXIT.clean;
   }
 
+  const baseline = flags.baseline !== undefined ? loadBaseline(io, flags.baseline) : undefined;
   const collected = collectInputs(paths, io, flags.stdinFilename);
   const settings = lintSettings(effective.config, flags);
-  const built = buildHosts(collected.inputs, settings, flags.family);
   const quiet = flags.quiet ?? false;
-  const outcome = lintHostsDetailed(built.hosts, effective.rules, settings, effective.ruleConfig, {
-    suppressions: effective.suppressions,
-    configFile: effective.file,
-    configText: effective.text,
-    inlineSuppressions: flags.inlineSuppressions !== false,
-    quiet,
-    today: io.today,
+  const progress = progressWanted({ human: flags.format === 'text', quiet, env: io.env, stderrIsTTY: io.stderr.isTTY })
+    ? progressBar(io.stderr, collected.inputs.length) : NO_PROGRESS;
+  const outcome = await lintInputs({
+    inputs: collected.inputs,
+    rules: effective.rules,
+    slice: {
+      settings,
+      family: flags.family,
+      ruleConfig: effective.ruleConfig,
+      lint: {
+        suppressions: effective.suppressions,
+        configFile: effective.file,
+        configText: effective.text,
+        inlineSuppressions: flags.inlineSuppressions !== false,
+        quiet,
+        today: io.today ?? todayUtc(),
+      },
+    },
+    jobs: flags.jobs ?? defaultJobs(),
+    cwd: io.cwd,
+    config: flags.config,
+    progress,
   });
-  const errors = [...collected.errors, ...built.errors].sort((a, b) =>
+  const progressShown = progress.finish();
+  const errors = [...collected.errors, ...outcome.errors].sort((a, b) =>
     (a.span.file < b.span.file ? -1 : a.span.file > b.span.file ? 1 : 0) || a.span.line - b.span.line || a.span.column - b.span.column);
   const ran = activeRules(effective.rules, effective.ruleConfig, quiet);
-  const engineRan = activeRules(ENGINE_RULES, effective.ruleConfig, quiet);
+  const baselineUsed = baseline !== undefined || flags.writeBaseline !== undefined;
+  const engineRan = activeRules(ENGINE_RULES, effective.ruleConfig, quiet).filter((r) => baselineUsed || r !== STALE_BASELINE_ENTRY);
+  const settled = baselineUsed
+    ? settleBaseline(io, outcome.findings, {
+      baseline,
+      write: flags.writeBaseline,
+      inputs: collected.inputs,
+      checked: outcome.linted,
+      ran: new Set([...engineRan, ...ran].map((r) => r.meta.id)),
+      known: new Set([...ENGINE_RULES, ...effective.rules].map((r) => r.meta.id)),
+      ruleConfig: effective.ruleConfig,
+      quiet,
+    })
+    : undefined;
   const report: LintReport = {
     tool: TOOL,
     files: collected.files,
-    findings: outcome.findings,
+    findings: settled?.findings ?? outcome.findings,
     errors,
     rules: [...engineRan, ...ran].sort((a, b) => (a.meta.id < b.meta.id ? -1 : a.meta.id > b.meta.id ? 1 : 0)),
     suppressed: outcome.suppressed,
+    ...(settled ? { baselined: settled.baselined } : {}),
   };
 
   // Errors go to stderr in every format (machine formats also carry them in the document).
@@ -90,9 +127,17 @@ export async function runLint(paths: readonly string[], flags: LintFlags, io: Cl
   } else if (document) {
     io.stdout.write(document);
   }
+  // The bar stood where the report's summary would be read: repeat it when the report went elsewhere.
+  if (progressShown && (toFile || !io.stdout.isTTY)) {
+    io.stderr.write(`${summaryLine(report, pc.createColors(decideColour({ flag: flags.color, env: io.env, isTTY: io.stderr.isTTY })))}\n`);
+  }
+  if (settled?.written !== undefined && flags.format === 'text' && !quiet) {
+    io.stderr.write(`dockfw-lint: wrote ${settled.written} baseline ${settled.written === 1 ? 'entry' : 'entries'} to ${flags.writeBaseline}\n`);
+  }
 
-  if (errors.length > 0 || outcome.findings.some((f) => f.ruleId === INTERNAL_ERROR.meta.id)) return EXIT.trouble;
+  if (errors.length > 0 || report.findings.some((f) => f.ruleId === INTERNAL_ERROR.meta.id)) return EXIT.trouble;
+  if (flags.writeBaseline !== undefined) return EXIT.clean;
   const threshold = failureThreshold(flags.failureThreshold, effective.config);
-  if (threshold !== 'none' && outcome.findings.some((f) => atOrAbove(f.severity, threshold))) return EXIT.findings;
+  if (threshold !== 'none' && report.findings.some((f) => atOrAbove(f.severity, threshold))) return EXIT.findings;
   return EXIT.clean;
 }

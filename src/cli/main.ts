@@ -1,4 +1,5 @@
 // The dockfw-lint executable (bundled into dist/cli.mjs by scripts/build.mjs).
+import { isFleetWorker, runFleetWorker } from '../fleet/worker.ts';
 import { diffCommand } from './diff.ts';
 import { graphCommand } from './graph.ts';
 import { processIO } from './io.ts';
@@ -8,4 +9,6 @@ import { run } from './program.ts';
 const own: Readonly<Record<string, typeof diffCommand>> = { diff: diffCommand, graph: graphCommand };
 const argv = process.argv.slice(2);
 const subcommand = argv[0] !== undefined ? own[argv[0]] : undefined;
-process.exitCode = subcommand ? await subcommand(argv.slice(1), processIO()) : await run(argv, processIO());
+// The same bundle is the fleet's worker thread (see src/fleet/): it lints slices instead of reading argv.
+if (isFleetWorker()) await runFleetWorker();
+else process.exitCode = subcommand ? await subcommand(argv.slice(1), processIO()) : await run(argv, processIO());

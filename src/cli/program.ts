@@ -2,7 +2,7 @@
 // inspection subcommands. `run` never throws: usage, config and input problems
 // are exit 2 with a one-line message; a bug is exit 2 with "internal error".
 
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { FORMATS } from '../report/types.ts';
 import { formatConfigProblem } from '../config/load.ts';
 import { runDocker, runExposure, runParse, runTrace } from './inspect.ts';
@@ -22,6 +22,12 @@ function fromEnv<T extends string>(flag: string | undefined, variable: string, c
 }
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+function jobsOption(value: string): number {
+  const jobs = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(jobs) || jobs < 1) throw new InvalidArgumentError('must be a whole number, 1 or more');
+  return jobs;
+}
 
 function familyOption(): Option {
   return new Option('--family <family>', 'address family when neither header nor addresses tell').choices(['ipv4', 'ipv6']);
@@ -58,6 +64,9 @@ export function buildProgram(io: CliIO, exit: { code: number }): Command {
     .option('--disable-inline-suppressions', 'ignore "dockfw-lint ignore=" comments in rulesets')
     .option('--explain <rule>', "print a rule's documentation (id or name)")
     .option('--list-rules', 'list the rules with their default severity')
+    .option('--baseline <file>', 'accept the findings listed in this baseline file; report its stale entries (DFW005)')
+    .option('--write-baseline <file>', 'write the current findings to a baseline file and exit 0')
+    .option('--jobs <n>', 'worker threads for more than 50 files (default: the number of CPUs; 1: no workers)', jobsOption)
     .addHelpText('after', HELP_AFTER)
     .action(async (paths: string[], options: Record<string, unknown>) => {
       exit.code = await runLint(paths, {
@@ -74,6 +83,9 @@ export function buildProgram(io: CliIO, exit: { code: number }): Command {
         stdinFilename: options.stdinFilename as string | undefined,
         explain: options.explain as string | undefined,
         listRules: options.listRules as boolean | undefined,
+        baseline: options.baseline as string | undefined,
+        writeBaseline: options.writeBaseline as string | undefined,
+        jobs: options.jobs as number | undefined,
       }, io);
     });
   hostOptions(program);

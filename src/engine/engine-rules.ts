@@ -72,6 +72,20 @@ export const INVALID_SUPPRESSION = engineRule({
   message: '{problem}',
 });
 
+export const STALE_BASELINE_ENTRY = engineRule({
+  id: 'DFW005',
+  name: 'stale-baseline-entry',
+  severity: 'warning',
+  summary: 'A baseline entry that matches no finding any more.',
+  description:
+    'The baseline given with `--baseline FILE` accepts a finding that this run no longer reports: the rule was fixed, '
+    + 'changed its meaning, or the host file is gone. A stale entry would silently accept the next finding that happens to '
+    + 'get the same fingerprint: remove it, or rewrite the baseline with `--write-baseline FILE`. Set this rule to "error" '
+    + 'to make a CI gate insist on a tidy baseline.',
+  tags: ['baseline'],
+  message: 'baseline entry for {rule} in {file} matches no finding any more ({subject}): remove it or rewrite the baseline',
+});
+
 export const INTERNAL_ERROR = engineRule({
   id: 'DFW900',
   name: 'internal-error',
@@ -86,5 +100,5 @@ export const INTERNAL_ERROR = engineRule({
 
 /** In id order. */
 export const ENGINE_RULES: readonly LintRule[] = [
-  PARSE_ERROR, UNUSED_SUPPRESSION, SUPPRESSION_WITHOUT_REASON, EXPIRED_SUPPRESSION, INVALID_SUPPRESSION, INTERNAL_ERROR,
+  PARSE_ERROR, UNUSED_SUPPRESSION, SUPPRESSION_WITHOUT_REASON, EXPIRED_SUPPRESSION, INVALID_SUPPRESSION, STALE_BASELINE_ENTRY, INTERNAL_ERROR,
 ];

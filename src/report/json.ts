@@ -19,6 +19,7 @@ export function summarize(report: LintReport) {
     infos: counts.info,
     parseErrors: report.errors.length,
     suppressed: report.suppressed,
+    ...(report.baselined !== undefined ? { baselined: report.baselined } : {}),
   };
 }
 

@@ -56,6 +56,7 @@ export function summaryLine(report: LintReport, c: Colors): string {
   const badFiles = new Set(report.errors.map((e) => e.span.file)).size;
   const extras: string[] = [];
   if (report.errors.length > 0) extras.push(`${plural(badFiles, 'file')} could not be checked (${plural(report.errors.length, 'error')})`);
+  if (report.baselined) extras.push(`${report.baselined} baselined`);
   if (report.suppressed > 0) extras.push(`${report.suppressed} suppressed`);
   const tail = extras.length > 0 ? ` · ${extras.join(' · ')}` : '';
   const total = report.findings.length;

@@ -22,6 +22,8 @@ export interface LintReport {
   readonly rules: readonly LintRule[];
   /** Findings hidden by suppressions. */
   readonly suppressed: number;
+  /** Findings a baseline accepted (present only when a baseline was used; they are not in `findings`). */
+  readonly baselined?: number;
 }
 
 export interface ReportOptions {
