@@ -197,7 +197,10 @@ const KIND_ICON: Readonly<Record<ChangeKind, string>> = {
   'newly-reachable': '🔴', widened: '🟠', narrowed: '🟢', 'no-longer-reachable': '🟢',
 };
 
-function hostMarkdown(host: HostDiff): string[] {
+/** Detail levels, most first: each drops what a long diff can least afford. */
+type MarkdownDetail = 'full' | 'no-paths' | 'tables';
+
+function hostMarkdown(host: HostDiff, detail: MarkdownDetail): string[] {
   const out = [`### ${mdText(host.name)}`, ''];
   for (const note of host.notes) out.push(`> ${mdText(note)}`, '');
   if (host.changes.length === 0) {
@@ -210,7 +213,7 @@ function hostMarkdown(host: HostDiff): string[] {
     out.push(`| ${KIND_ICON[c.kind]} | ${KIND_LABEL[c.kind]} | ${c.family} | ${mdText(targetLabel(c.target))} | ${mdText(interfaceLabel(c.interface))} | ${list(c.sources)} | ${list(c.before)} | ${list(c.after)} |`);
   }
   out.push('');
-  for (const c of host.changes) {
+  for (const c of detail === 'full' ? host.changes : []) {
     const proving = provingWalk(c);
     out.push('<details>', `<summary>${mdText(headline(c))}</summary>`, '');
     out.push(`Witness: ${mdCode(packetText(c.witness))}`, '');
@@ -219,7 +222,7 @@ function hostMarkdown(host: HostDiff): string[] {
     if (proving) out.push('', `Path (${proving.side} snapshot):`, '', mdFence(proving.walk.steps.map(formatStep)));
     out.push('', '</details>', '');
   }
-  if (host.ruleEffects.length > 0) {
+  if (host.ruleEffects.length > 0 && detail !== 'tables') {
     out.push('**Rules whose effect changed**', '', '| rule | where | no longer | now |', '| --- | --- | --- | --- |');
     for (const e of host.ruleEffects) {
       const where = e.presence === 'both' ? `old line ${e.oldLine}, new line ${e.newLine}` : e.presence === 'added' ? `added (new line ${e.newLine})` : `removed (old line ${e.oldLine})`;
@@ -230,12 +233,27 @@ function hostMarkdown(host: HostDiff): string[] {
   return out;
 }
 
-export function diffMarkdown(result: DiffResult): string {
+/** GitHub refuses comments over 65,536 characters; leave room for a caller's own text. */
+export const MARKDOWN_BUDGET = 60_000;
+
+function markdownAt(result: DiffResult, detail: MarkdownDetail): string {
   const title = result.widened ? '## ✖ dockfw-lint diff: reachability widened' : '## ✔ dockfw-lint diff: reachability did not widen';
   const out = [title, '', mdText(summaryText(result).replace(/^[✔✖] /, '')), ''];
+  if (detail !== 'full') out.push(`> Long diff: ${detail === 'no-paths' ? 'packet paths' : 'packet paths and rule effects'} left out here; \`dockfw-lint diff\` (text or json) shows them all.`, '');
   for (const host of result.hosts) {
     if (host.changes.length === 0 && host.notes.length === 0) continue;
-    out.push(...hostMarkdown(host));
+    out.push(...hostMarkdown(host, detail));
   }
   return `${out.join('\n').trimEnd()}\n`;
+}
+
+/** Markdown for a pull request comment: as much detail as fits GitHub's comment size, then cut at a line. */
+export function diffMarkdown(result: DiffResult, budget = MARKDOWN_BUDGET): string {
+  for (const detail of ['full', 'no-paths', 'tables'] as const) {
+    const text = markdownAt(result, detail);
+    if (text.length <= budget) return text;
+  }
+  const text = markdownAt(result, 'tables');
+  const cut = text.lastIndexOf('\n', budget - 200);
+  return `${text.slice(0, cut)}\n\n… cut to fit a comment: \`dockfw-lint diff --format json\` has every change.\n`;
 }

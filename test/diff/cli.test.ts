@@ -82,6 +82,18 @@ describe('dockfw-lint diff', () => {
     expect(r.stdout).toContain('| filter DOCKER-USER: `-A DOCKER-USER -i eth0 -j DROP` | removed (old line 46) |');
   });
 
+  it('--format markdown stays within a PR comment: long diffs drop the paths first, then the rule effects, then cut', () => {
+    const hosts: Record<string, string> = {};
+    for (let i = 0; i < 40; i++) { hosts[`many-old/h${i}.txt`] = RESTRICTED; hosts[`many-new/h${i}.txt`] = M01; }
+    const many = scratch(hosts);
+    return cli(diffCommand, many, ['many-old', 'many-new', '-f', 'markdown']).then((r) => {
+      expect(r.code).toBe(1);
+      expect(r.stdout.length).toBeLessThanOrEqual(60_000);
+      expect(r.stdout).toContain('> Long diff:');
+      expect(r.stdout).not.toContain('<details>');
+    });
+  });
+
   it('two directories: hosts paired by name (v4/v6 together), new and gone hosts, unreadable hosts left out with exit 2', async () => {
     const r = await cli(diffCommand, dir, ['before', 'after', '--format', 'json']);
     expect(r.code).toBe(2);
