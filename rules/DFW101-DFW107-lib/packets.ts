@@ -42,7 +42,18 @@ const NETWORK_CARD = /^(?:eth|en|em|wl|bond|team|ppp|ib|vlan)/;
  * `withOthers` always adds "any other interface", for questions about every packet
  * rather than about exposure.
  */
-export function externalInterfaces(sim: RulesetSimulator, settings: LintSettings, withOthers = false): ExternalInterface[] {
+export function externalInterfaces(sim: RulesetSimulator, settings: LintSettings, withOthers = false): readonly ExternalInterface[] {
+  const key = `${withOthers} ${settings.externalInterfaces.join(' ')}`;
+  const cached = interfacesOf.get(sim)?.get(key);
+  if (cached) return cached;
+  const found = findExternalInterfaces(sim, settings, withOthers);
+  interfacesOf.set(sim, (interfacesOf.get(sim) ?? new Map()).set(key, found));
+  return found;
+}
+
+const interfacesOf = new WeakMap<RulesetSimulator, Map<string, readonly ExternalInterface[]>>();
+
+function findExternalInterfaces(sim: RulesetSimulator, settings: LintSettings, withOthers: boolean): ExternalInterface[] {
   if (settings.externalInterfaces.length > 0) return settings.externalInterfaces.map((n) => externalInterface(n, false));
   // Docker's own rules name only its bridges, lo and WSL2's loopback0: the admin's rules say which interfaces face out.
   const adminNamed = new Set<string>();
