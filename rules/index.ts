@@ -22,6 +22,12 @@ import * as rule_IPT202_unused_chain from './IPT202-unused-chain/rule.ts';
 import * as rule_IPT203_chain_loop from './IPT203-chain-loop/rule.ts';
 import * as rule_IPT204_shadowed_rule from './IPT204-shadowed-rule/rule.ts';
 import * as rule_IPT205_redundant_rule from './IPT205-redundant-rule/rule.ts';
+import * as rule_IPT206_target_wrong_table from './IPT206-target-wrong-table/rule.ts';
+import * as rule_IPT207_port_without_protocol from './IPT207-port-without-protocol/rule.ts';
+import * as rule_IPT208_module_option_without_match from './IPT208-module-option-without-match/rule.ts';
+import * as rule_IPT209_deprecated_state_match from './IPT209-deprecated-state-match/rule.ts';
+import * as rule_IPT210_permissive_default_policy from './IPT210-permissive-default-policy/rule.ts';
+import * as rule_IPT211_iptables_backend_mix from './IPT211-iptables-backend-mix/rule.ts';
 
 export const builtinRules: readonly LintRule[] = [
   ruleOf(rule_DFW101_input_rule_misses_published_port, 'DFW101-input-rule-misses-published-port'),
@@ -43,4 +49,10 @@ export const builtinRules: readonly LintRule[] = [
   ruleOf(rule_IPT203_chain_loop, 'IPT203-chain-loop'),
   ruleOf(rule_IPT204_shadowed_rule, 'IPT204-shadowed-rule'),
   ruleOf(rule_IPT205_redundant_rule, 'IPT205-redundant-rule'),
+  ruleOf(rule_IPT206_target_wrong_table, 'IPT206-target-wrong-table'),
+  ruleOf(rule_IPT207_port_without_protocol, 'IPT207-port-without-protocol'),
+  ruleOf(rule_IPT208_module_option_without_match, 'IPT208-module-option-without-match'),
+  ruleOf(rule_IPT209_deprecated_state_match, 'IPT209-deprecated-state-match'),
+  ruleOf(rule_IPT210_permissive_default_policy, 'IPT210-permissive-default-policy'),
+  ruleOf(rule_IPT211_iptables_backend_mix, 'IPT211-iptables-backend-mix'),
 ];
