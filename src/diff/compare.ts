@@ -52,7 +52,9 @@ export function sampleAddress(family: Family, set: AddressSet): string {
   const bits = family === 'ipv4' ? 32 : 128;
   if (prefix >= bits - 1) return address;
   const first = AddressSet.cidr(family, address, prefix).sample()!;
-  return bigintToAddress(family, first + (1n << BigInt(bits - prefix - 1)) + 5n);
+  const half = 1n << BigInt(bits - prefix - 1);
+  // A little past the middle (…0.5 rather than …0.0) reads as a host, while staying inside the range.
+  return bigintToAddress(family, first + half + (half > 8n ? 5n : 0n));
 }
 
 function witnessPacket(family: Family, target: Target, iface: string, src: string, dst: string, dport: number): Packet {

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { buildHosts, type HostInput } from '../../src/engine/host.ts';
+import { sampleAddress } from '../../src/diff/compare.ts';
 import { diffSnapshots, type DiffResult } from '../../src/diff/index.ts';
+import { AddressSet } from '../../src/model/addrset.ts';
 import { corpusHosts, REPO_ROOT } from '../corpus-hosts.ts';
 import { commutingRuns, cosmetic } from './mutate.ts';
 
@@ -185,5 +187,15 @@ describe('real changes', () => {
     const families = new Set(result.hosts[0]!.changes.map((c) => c.family));
     expect(families).toEqual(new Set(['ipv6']));
     expect(result.widened).toBe(true);
+  });
+});
+
+describe('witness sources', () => {
+  it('are inside the moved range, whatever its size', () => {
+    for (const cidr of ['0.0.0.0/0', '198.51.100.0/24', '192.0.2.8/29', '192.0.2.4/30', '192.0.2.2/31', '192.0.2.1/32', '2001:db8::/32', '2001:db8::/126']) {
+      const family = cidr.includes(':') ? 'ipv6' : 'ipv4';
+      const sample = sampleAddress(family, AddressSet.fromCidrs(family, [cidr]));
+      expect(AddressSet.fromCidrs(family, [cidr]).containsText(sample), `${sample} in ${cidr}`).toBe(true);
+    }
   });
 });
