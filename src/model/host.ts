@@ -25,6 +25,8 @@ export interface HostModel {
   /** Whether local addresses were given by the user (else every non-bridge unicast address counts as local). */
   readonly localAddressesKnown: boolean;
   readonly externalInterfaces: readonly string[];
+  /** Whether external interfaces were given (else `externalInterfaces` holds the default). */
+  readonly externalInterfacesKnown: boolean;
   readonly bridges: readonly HostBridge[];
   route(destination: string): Route;
   isLocal(address: string): boolean;
@@ -81,6 +83,7 @@ export function buildHostModel(family: Family, docker: DockerModel, options: Hos
     localAddresses: [loopback, ...given, ...gateways],
     localAddressesKnown: given.length > 0,
     externalInterfaces,
+    externalInterfacesKnown: (options.externalInterfaces?.length ?? 0) > 0,
     bridges,
     route(destination: string): Route {
       const cached = routes.get(destination);

@@ -145,7 +145,7 @@ const PORT_PROTOCOLS: readonly L4Protocol[] = ['tcp', 'udp'];
 
 export function computeExposure(sim: RulesetSimulator, configuredInterfaces?: readonly string[]): RulesetExposure {
   const family = sim.host.family;
-  const interfaces = candidateInterfaces(sim, configuredInterfaces ?? (sim.host.externalInterfaces.length > 0 && sim.host.externalInterfaces[0] !== 'eth0' ? sim.host.externalInterfaces : undefined));
+  const interfaces = candidateInterfaces(sim, configuredInterfaces ?? (sim.host.externalInterfacesKnown ? sim.host.externalInterfaces : undefined));
   const localAddress = representativeLocalAddress(sim);
   const anyAddress = family === 'ipv4' ? '0.0.0.0' : '::';
 

@@ -17,7 +17,7 @@ export function fakeDocker(ruleset: Ruleset): DockerModel {
 export function fakeSimulator(ruleset: Ruleset): Simulator {
   return {
     host: {
-      family: ruleset.family, localAddresses: [], localAddressesKnown: false, externalInterfaces: ['eth0'], bridges: [],
+      family: ruleset.family, localAddresses: [], localAddressesKnown: false, externalInterfaces: ['eth0'], externalInterfacesKnown: false, bridges: [],
       route: () => ({ kind: 'external', interface: 'eth0' }), isLocal: () => false,
     },
     trace: () => { throw new Error('not in engine tests'); },
