@@ -38,3 +38,8 @@ export class UsageError extends Error {
     super(message);
   }
 }
+
+/** `DEBUG=dockfw-lint` (or `*`): stack traces for internal errors, and how a run was carried out. */
+export function debugging(io: Pick<CliIO, 'env'>): boolean {
+  return (io.env.DEBUG ?? '').split(',').some((d) => d.trim() === 'dockfw-lint' || d.trim() === '*');
+}

@@ -16,7 +16,7 @@ import { decideColour } from '../report/colour.ts';
 import { REPORTERS, type Format, type LintReport } from '../report/index.ts';
 import { formatParseError, summaryLine } from '../report/text.ts';
 import { collectInputs } from './inputs.ts';
-import { type CliIO, EXIT, UsageError } from './io.ts';
+import { type CliIO, EXIT, UsageError, debugging } from './io.ts';
 import { explainRule, listRules } from './rules-info.ts';
 import { failureThreshold, lintSettings, loadEffectiveConfig } from './settings.ts';
 import { TOOL } from './tool.ts';
@@ -82,6 +82,7 @@ export async function runLint(paths: readonly string[], flags: LintFlags, io: Cl
     progress,
   });
   const progressShown = progress.finish();
+  if (debugging(io)) io.stderr.write(`dockfw-lint: debug: ${collected.inputs.length} files linted ${outcome.workers > 0 ? `by ${outcome.workers} worker threads` : 'in the main thread'}\n`);
   const errors = [...collected.errors, ...outcome.errors].sort((a, b) =>
     (a.span.file < b.span.file ? -1 : a.span.file > b.span.file ? 1 : 0) || a.span.line - b.span.line || a.span.column - b.span.column);
   const ran = activeRules(effective.rules, effective.ruleConfig, quiet);

@@ -6,7 +6,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { FORMATS } from '../report/types.ts';
 import { formatConfigProblem } from '../config/load.ts';
 import { runDocker, runExposure, runParse, runTrace } from './inspect.ts';
-import { type CliIO, EXIT, UsageError } from './io.ts';
+import { type CliIO, EXIT, UsageError, debugging } from './io.ts';
 import { runLint } from './lint.ts';
 import { ConfigFailure } from './settings.ts';
 import { TOOL } from './tool.ts';
@@ -143,10 +143,6 @@ export function buildProgram(io: CliIO, exit: { code: number }): Command {
     command.showSuggestionAfterError(true);
   }
   return program;
-}
-
-function debugging(io: CliIO): boolean {
-  return (io.env.DEBUG ?? '').split(',').some((d) => d.trim() === 'dockfw-lint' || d.trim() === '*');
 }
 
 /** Runs the CLI; resolves to the exit code. */

@@ -9,8 +9,10 @@ import type { FromWorker, ToWorker, WorkerSetup } from './worker.ts';
 
 /** A worker failed (a bug): the run stops with an internal error, as an in-thread crash would. */
 export class FleetWorkerError extends Error {
-  constructor(message: string, readonly workerStack?: string) {
+  constructor(message: string, workerStack?: string) {
     super(message);
+    // DEBUG=dockfw-lint prints the stack: the worker's is the one that says where.
+    if (workerStack) this.stack = workerStack;
   }
 }
 
