@@ -151,8 +151,10 @@ function addFamily(b: GraphBuilder, family: Family, sim: RulesetSimulator, optio
   const localAddress = representativeLocalAddress(sim);
   const any = family === 'ipv4' ? '0.0.0.0' : '::';
   for (const p of sim.docker.published) {
-    if (!p.dnatRule) continue;
-    const published = `${p.proto} ${endpoint(p.hostAddress ?? any, p.hostPort)}`;
+    // Routed publications (no NAT) are reached at the container's own address and port.
+    const routed = !p.dnatRule && p.via === 'routed';
+    if (!p.dnatRule && !routed) continue;
+    const published = routed ? `${p.proto} ${endpoint(p.container.address, p.container.port)} (routed)` : `${p.proto} ${endpoint(p.hostAddress ?? any, p.hostPort)}`;
     const container = b.node(nodeId(family, 'ct', p.proto, p.container.address, p.container.port), 'container',
       [`container ${endpoint(p.container.address, p.container.port)}/${p.proto}`, ...(p.bridge ? [`on ${p.bridge}`] : [])], family);
     const node = b.nodes.get(container)!;
@@ -160,9 +162,10 @@ function addFamily(b: GraphBuilder, family: Family, sim: RulesetSimulator, optio
     for (const iface of interfaces) {
       const entry = b.node(nodeId(family, 'if', iface === OTHER_INTERFACE ? 'other' : iface), 'interface',
         [iface === OTHER_INTERFACE ? 'any other interface' : iface], family);
-      const dst = p.hostAddress ?? localAddress;
+      const dst = routed ? p.container.address : p.hostAddress ?? localAddress;
+      const dport = routed ? p.container.port : p.hostPort;
       const { classes } = reachableSources(sim, {
-        proto: p.proto as L4Protocol, dst, dport: p.hostPort, inInterface: iface,
+        proto: p.proto as L4Protocol, dst, dport, inInterface: iface,
         reached: (t) => t.verdict === 'accept' && (t.reaches.kind === 'container' || t.reaches.kind === 'host'),
       });
       // Sources that meet the same fate for the same reason take the same path: one witness each.
@@ -174,7 +177,7 @@ function addFamily(b: GraphBuilder, family: Family, sim: RulesetSimulator, optio
       for (const [key, sources] of groups) {
         const accepted = key.startsWith('true');
         const trace = sim.trace({
-          family, proto: p.proto as L4Protocol, src: sampleAddress(family, sources), dst, sport: 40000, dport: p.hostPort, state: 'NEW',
+          family, proto: p.proto as L4Protocol, src: sampleAddress(family, sources), dst, sport: 40000, dport, state: 'NEW',
           inInterface: iface === OTHER_INTERFACE ? OTHER_INTERFACE_NAME : iface,
         });
         const outcome: Outcome = trace.verdict === 'unknown' ? 'unknown' : accepted ? 'accept' : 'drop';

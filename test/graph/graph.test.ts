@@ -126,6 +126,16 @@ describe('the paths drawn', () => {
     expect(graph.edges.some((e) => e.decisive === 'drop' && e.from.startsWith('v6_'))).toBe(true);
   });
 
+  it('routed IPv6 publications (no NAT) are drawn to the container address', () => {
+    const graph = buildGraph(host([
+      { file: 'r.v4.txt', text: read('corpus/docker-layouts/docker-27-routed-ipv6.v4.txt') },
+      { file: 'r.v6.txt', text: read('corpus/docker-layouts/docker-27-routed-ipv6.v6.txt') },
+    ]));
+    const container = graph.nodes.find((n) => n.id === 'v6_ct_tcp_2001_db8_77_1_2_80')!;
+    expect(container.label).toContain('published tcp [2001:db8:77:1::2]:80 (routed)');
+    expect(graph.edges.some((e) => e.to === container.id && e.decisive)).toBe(true);
+  });
+
   it('--ext-if: only the named interfaces are drawn', () => {
     const graph = buildGraph(host([{ file: M01, text: read(M01) }], ['ens3']), { externalInterfaces: ['ens3'] });
     expect(graph.nodes.filter((n) => n.kind === 'interface').map((n) => n.label)).toEqual([['ens3']]);
