@@ -106,6 +106,11 @@ function trivialVisit(steps: readonly TraceStep[], start: number): boolean {
   return true;
 }
 
+/** The chain a `-j CHAIN` / `-g CHAIN` rule sends the packet to. */
+function jumpTarget(rule: string): string | undefined {
+  return [...rule.matchAll(/(?:^| )-[jg] (\S+)/g)].at(-1)?.[1];
+}
+
 /** Adds one walked flow: entry edge, jumps, the rewrite into the next hook, and the decisive edge to its outcome. */
 function addPath(b: GraphBuilder, family: Family, entry: string, trace: Trace, outcomeNode: string, outcome: Outcome, flow: string): void {
   const decisive = decidingStep(trace);
@@ -124,10 +129,12 @@ function addPath(b: GraphBuilder, family: Family, entry: string, trace: Trace, o
       pending = [];
       at = node;
     }
-    if ((step.action === 'jump' || step.action === 'goto') && next && next.table === step.table && next.hook === step.hook) {
-      const node = chainNode(b, family, next);
+    const target = step.action === 'jump' || step.action === 'goto' ? jumpTarget(step.rule) : undefined;
+    if (target) {
+      // The walk records only matching rules: a chain where nothing matched leaves no step, but was still walked.
+      const node = chainNode(b, family, { table: step.table, chain: target });
       b.edge(chainNode(b, family, step), node, [`line ${step.line}`]);
-      at = node;
+      at = next && next.table === step.table && next.hook === step.hook && next.chain === target ? node : chainNode(b, family, step);
     } else if ((step.action === 'return' || step.action === 'fall-off') && next && next.table === step.table && next.hook === step.hook) {
       at = chainNode(b, family, next);
     } else if (step.action === 'dnat' || step.action === 'redirect') {

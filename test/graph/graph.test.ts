@@ -68,6 +68,8 @@ describe('every corpus host draws as valid Mermaid and DOT', () => {
       expect(built.errors).toEqual([]);
       for (const h of built.hosts) {
         const graph = buildGraph(h);
+        // Jumps lead somewhere else: a chain never calls itself in a walk.
+        expect(graph.edges.filter((e) => e.from === e.to)).toEqual([]);
         const chart = parseMermaidFlowchart(toMermaid(graph));
         expect(chart.edges).toHaveLength(graph.edges.length);
         expect([...chart.linkStyles.keys()].sort((a, b) => a - b)).toEqual(graph.edges.flatMap((e, i) => (e.decisive ? [i] : [])));
@@ -92,6 +94,15 @@ describe('the paths drawn', () => {
     expect(decisive.arrow).toBe('==>');
     expect(decodeMermaidLabel(decisive.label!)).toMatch(/^line 36: -d 172\.18\.0\.2\/32 .*-j ACCEPT\ntcp 0\.0\.0\.0:8080 from 0\.0\.0\.0\/0 via any other interface$/);
     expect(chart.nodes.get('v4_ct_tcp_172_18_0_2_80')).toMatchObject({ shape: '[[]]', subgraph: 'ipv4_graph' });
+  });
+
+  it('Docker 28.1: chains walked without a match (DOCKER-CT, DOCKER-ISOLATION-STAGE-1) are still on the path', () => {
+    const file = 'corpus/docker-layouts/docker-28.1-forward-chains.txt';
+    const graph = buildGraph(host([{ file, text: read(file) }]));
+    const from = (id: string) => graph.edges.filter((e) => e.from === id).map((e) => `${e.to} ${e.label.join(' ')}`);
+    expect(from('v4_chain_filter_DOCKER_FORWARD')).toEqual([
+      'v4_chain_filter_DOCKER_CT line 50', 'v4_chain_filter_DOCKER_ISOLATION_STAGE_1 line 51', 'v4_chain_filter_DOCKER_BRIDGE line 52',
+    ]);
   });
 
   it('a DOCKER-USER allowlist: the drop and the accept each get their decisive edge, with the sources they decide', () => {
