@@ -13,17 +13,19 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_OUT_DIR } from './gen/index.mjs';
 import { analysisSection } from './bench/analysis.mjs';
+import { fleetSection } from './bench/fleet.mjs';
 import { parseSection } from './bench/parse.mjs';
 import { renderTable } from './bench/report.mjs';
 import { startupSection } from './bench/startup.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const SECTIONS = [parseSection, startupSection, analysisSection];
+const SECTIONS = [parseSection, startupSection, analysisSection, fleetSection];
 
 const USAGE = `usage: node --expose-gc scripts/bench.mjs [options]
   --only NAMES        comma-separated sections to run (${SECTIONS.map((section) => section.name).join(', ')})
   --runs N            parse and iptables-restore runs per file (default 5)
   --startup-runs N    CLI start-up runs (default 10)
+  --fleet-runs N      runs of each fleet mode (default 3)
   --backend B         iptables-restore backend: nft (default) or legacy
   --no-restore        do not measure iptables-restore --test
   --out DIR           where the generated rulesets are cached (default .bench-cache/)
@@ -41,6 +43,7 @@ function parseArgs(argv) {
     if (arg === '--only') options.only = (argv[++i] ?? '').split(',').filter(Boolean);
     else if (arg === '--runs') options.runs = positive(arg, argv[++i]);
     else if (arg === '--startup-runs') options.startupRuns = positive(arg, argv[++i]);
+    else if (arg === '--fleet-runs') options.fleetRuns = positive(arg, argv[++i]);
     else if (arg === '--backend') options.backend = argv[++i];
     else if (arg === '--no-restore') options.restore = false;
     else if (arg === '--out') options.cacheDir = resolve(argv[++i] ?? '');
