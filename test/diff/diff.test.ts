@@ -9,6 +9,7 @@ import { sampleAddress } from '../../src/diff/compare.ts';
 import { diffSnapshots, type DiffResult } from '../../src/diff/index.ts';
 import { AddressSet } from '../../src/model/addrset.ts';
 import { corpusHosts, REPO_ROOT } from '../corpus-hosts.ts';
+import { dockerHostRuleset } from '../../scripts/gen/index.mjs';
 import { commutingRuns, cosmetic } from './mutate.ts';
 
 const SETTINGS = { externalInterfaces: [], localAddresses: [] };
@@ -172,6 +173,18 @@ describe('real changes', () => {
     expect(change.kind).toBe('newly-reachable');
     expect(change.new!.verdict).toBe('unknown');
     expect(change.old!.verdict).toBe('drop');
+  });
+
+  it('a Docker upgrade rewrites every rule but only narrows: 27 → 28.2 closes direct routing and 127.0.0.1 publications; 28.2 → 29 changes nothing', () => {
+    const layout = (version: '27' | '28.2.2' | '29') => [{ file: 'h.txt', text: dockerHostRuleset({ publishedPorts: 12, bridges: 3, seed: 7, layout: version }) }];
+    const upgrade = diffTexts(layout('27'), layout('28.2.2'));
+    expect(upgrade.widened).toBe(false);
+    const changes = upgrade.hosts[0]!.changes;
+    expect(changes.length).toBeGreaterThan(0);
+    expect(new Set(changes.map((c) => c.kind))).toEqual(new Set(['no-longer-reachable']));
+    expect(changes.every((c) => c.target.category === 'direct' || c.target.address === '127.0.0.1')).toBe(true);
+    expect(changes.find((c) => c.target.category === 'direct')!.new).toMatchObject({ verdict: 'drop', decidedBy: { table: 'raw', chain: 'PREROUTING' } });
+    expect(diffTexts(layout('28.2.2'), layout('29')).summary).toEqual({ hostsCompared: 1, widening: 0, narrowing: 0 });
   });
 
   it('IPv6: a ruleset pair diffs each family on its own', () => {
