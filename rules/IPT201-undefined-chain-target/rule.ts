@@ -10,7 +10,8 @@
 
 import { BUILTIN_CHAINS } from '../../grammar/ast.ts';
 import { defineRule } from '../../src/engine/types.ts';
-import { deleteCommand, iptablesCommand, ruleLabel } from '../IPT2xx-lib/iptables.ts';
+import { chainGraph } from '../IPT2xx-lib/chain-graph.ts';
+import { deleteCommand, iptablesCommand } from '../IPT2xx-lib/iptables.ts';
 
 export default defineRule<'missingChain' | 'missingChainElsewhere' | 'builtinChain'>({
   meta: {
@@ -42,27 +43,24 @@ export default defineRule<'missingChain' | 'missingChainElsewhere' | 'builtinCha
     for (const view of context.host.views) {
       const family = view.ruleset.family;
       for (const table of view.ruleset.tables) {
-        const names = new Set(table.chains.map((c) => c.name));
-        for (const chain of table.chains) {
-          for (const rule of chain.rules) {
-            const t = rule.target;
-            if (t?.kind !== 'chain') continue;
-            const flag = t.goto ? '-g' : '-j';
-            const builtin = BUILTIN_CHAINS[table.name].includes(t.chain);
-            if (names.has(t.chain) && !builtin) continue;
-            if (builtin) {
-              context.report({ at: rule.span, messageId: 'builtinChain', data: { flag, target: t.chain, table: table.name }, fix: deleteCommand(family, rule) });
-              continue;
-            }
-            const elsewhere = view.ruleset.tables.filter((other) => other !== table && other.chains.some((c) => c.name === t.chain && !c.builtin));
-            const data = { flag, target: t.chain, table: table.name, elsewhere: elsewhere.map((o) => o.name).join(', '), rule: ruleLabel(rule) };
-            context.report({
-              at: rule.span,
-              messageId: elsewhere.length > 0 ? 'missingChainElsewhere' : 'missingChain',
-              data,
-              fix: `${iptablesCommand(family)} -t ${table.name} -N ${t.chain}`,
-            });
+        const graph = chainGraph(table);
+        // Only the targets that are not user chains of the table, then their rules in file order.
+        const bad = [...graph.referencedBy].filter(([name]) => !graph.chains.has(name) || BUILTIN_CHAINS[table.name].includes(name));
+        for (const rule of bad.flatMap(([, rules]) => rules).sort((a, b) => a.span.line - b.span.line)) {
+          const t = rule.target;
+          if (t?.kind !== 'chain') continue;
+          const flag = t.goto ? '-g' : '-j';
+          if (BUILTIN_CHAINS[table.name].includes(t.chain)) {
+            context.report({ at: rule.span, messageId: 'builtinChain', data: { flag, target: t.chain, table: table.name }, fix: deleteCommand(family, rule) });
+            continue;
           }
+          const elsewhere = view.ruleset.tables.filter((other) => other !== table && other.chains.some((c) => c.name === t.chain && !c.builtin));
+          context.report({
+            at: rule.span,
+            messageId: elsewhere.length > 0 ? 'missingChainElsewhere' : 'missingChain',
+            data: { flag, target: t.chain, table: table.name, elsewhere: elsewhere.map((o) => o.name).join(', ') },
+            fix: `${iptablesCommand(family)} -t ${table.name} -N ${t.chain}`,
+          });
         }
       }
     }

@@ -49,7 +49,7 @@ export default defineRule<'unreferenced' | 'onlyFromUnused'>({
       for (const table of view.ruleset.tables) {
         const graph = chainGraph(table);
         for (const chain of table.chains) {
-          if (chain.builtin || !chain.span || graph.hooksReaching(chain.name).size > 0) continue;
+          if (chain.builtin || !chain.span || graph.isReached(chain.name)) continue;
           if (ignored(chain.name)) continue;
           const rules = chain.rules.length === 0 ? 'empty' : chain.rules.length === 1 ? '1 rule' : `${chain.rules.length} rules`;
           const referrers = [...new Set((graph.referencedBy.get(chain.name) ?? []).map((r) => r.chain))].filter((r) => r !== chain.name);

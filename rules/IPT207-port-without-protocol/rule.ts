@@ -104,15 +104,23 @@ function portCapable(rule: Rule): boolean {
   return rule.protocol !== undefined && !rule.protocol.negated && PORT_NUMBERS.has(rule.protocol.number);
 }
 
+/** Cheap pre-check: only rules with a port match, a free-form module or target, or a NAT target can be findings. */
+function candidate(rule: Rule): boolean {
+  const t = rule.target?.kind;
+  if (t === 'other' || t === 'DNAT' || t === 'SNAT' || t === 'MASQUERADE' || t === 'REDIRECT') return true;
+  for (const m of rule.matches) if (m.kind === 'opaque' || m.kind === 'unknown' || hasPorts(m)) return true;
+  return false;
+}
+
 function checkRule(context: RuleContext<MessageId>, family: Family, chain: Chain, rule: Rule): void {
-  const base = { table: rule.table, has: describeProtocol(rule) };
+  if (!candidate(rule)) return;
+  const base = () => ({ table: rule.table, has: describeProtocol(rule) });
   // A typed port match under the wrong protocol.
   for (const m of rule.matches) {
     if (!hasPorts(m)) continue;
     const needs = protocolFor(m, rule);
-    const allowed = m.kind === 'multiport' ? PORT_NUMBERS : new Set([PORT_PROTOCOL_NUMBERS[needs]!]);
     const p = rule.protocol;
-    if (p && !p.negated && allowed.has(p.number)) continue;
+    if (p && !p.negated && (m.kind === 'multiport' ? PORT_NUMBERS.has(p.number) : p.number === PORT_PROTOCOL_NUMBERS[needs])) continue;
     const option = m.options.find((o) => PORT_OPTIONS.has(o.name)) ?? m.options[0];
     // "! -p tcp --dport 22" most often means UDP port 22; a match with more than ports (tcp flags …) keeps its own protocol.
     const onlyPorts = m.options.every((o) => PORT_OPTIONS.has(o.name));
@@ -125,7 +133,7 @@ function checkRule(context: RuleContext<MessageId>, family: Family, chain: Chain
       at: rule.span,
       messageId: p?.negated ? 'negatedProtocol' : 'missingProtocol',
       data: {
-        ...base, option: optionText(option), protocol: p?.name ?? '', module: m.module, needs: m.kind === 'multiport' ? 'tcp, udp, udplite, sctp or dccp' : needs,
+        ...base(), option: optionText(option), protocol: p?.name ?? '', module: m.module, needs: m.kind === 'multiport' ? 'tcp, udp, udplite, sctp or dccp' : needs,
         field: FIELD[option?.name ?? ''] ?? 'port', value: option?.values.join(' ') ?? '', fixProtocol,
       },
       fix: replaceRule(family, chain, rule, fixed),
@@ -134,6 +142,7 @@ function checkRule(context: RuleContext<MessageId>, family: Family, chain: Chain
   }
   // A port option swallowed by an opaque or unknown module, or by a target kept verbatim.
   const owners: { owner: string; options: readonly RawOption[]; match?: Match; kind: 'absorbedByMatch' | 'absorbedByTarget' }[] = [];
+  // (Only rules with a free-form module or target get here with owners.)
   for (const m of rule.matches) if (m.kind === 'opaque' || m.kind === 'unknown') owners.push({ owner: m.module, options: m.options, match: m, kind: 'absorbedByMatch' });
   if (rule.target?.kind === 'other') owners.push({ owner: rule.target.name, options: rule.target.options, kind: 'absorbedByTarget' });
   for (const owner of owners) {
@@ -151,7 +160,7 @@ function checkRule(context: RuleContext<MessageId>, family: Family, chain: Chain
     context.report({
       at: rule.span,
       messageId: owner.kind,
-      data: { ...base, option: option.name, owner: owner.owner, fixProtocol },
+      data: { ...base(), option: option.name, owner: owner.owner, fixProtocol },
       fix: replaceRule(family, chain, rule, specWith(rule, { protocol: protocolNamed(fixProtocol), matches, ...(target ? { target } : {}) })),
     });
     return;
@@ -164,7 +173,7 @@ function checkRule(context: RuleContext<MessageId>, family: Family, chain: Chain
     context.report({
       at: rule.span,
       messageId: 'natPortWithoutProtocol',
-      data: { ...base, target: t.kind, fixProtocol: 'tcp' },
+      data: { ...base(), target: t.kind, fixProtocol: 'tcp' },
       fix: replaceRule(family, chain, rule, specWith(rule, { protocol: protocolNamed('tcp') })),
     });
   }

@@ -106,6 +106,7 @@ function optionText(o: RawOption): string {
 }
 
 function checkRule(context: RuleContext<MessageId>, family: Family, chain: Chain, rule: Rule): void {
+  if (rule.target?.kind !== 'other' && !rule.matches.some((m) => m.kind === 'opaque' || m.kind === 'unknown')) return;
   const owners: { label: string; options: readonly RawOption[]; match?: Match }[] = [];
   for (const m of rule.matches) if (m.kind === 'opaque' || m.kind === 'unknown') owners.push({ label: `-m ${m.module}`, options: m.options, match: m });
   if (rule.target?.kind === 'other') owners.push({ label: `-j ${rule.target.name}`, options: rule.target.options });
@@ -113,6 +114,7 @@ function checkRule(context: RuleContext<MessageId>, family: Family, chain: Chain
     for (const option of owner.options) {
       const module = OWNERS.matchOf.get(option.name);
       const target = OWNERS.targetOf.get(option.name);
+      if (module === undefined && target === undefined) continue;
       const without = owner.options.filter((o) => o !== option);
       const stripped = rule.matches.map((m) => (m === owner.match ? printableMatch(m.module, without, rule) : m));
       const ownTarget = owner.match ? rule.target : rule.target && { ...rule.target, options: without };

@@ -60,9 +60,15 @@ export class ChainGraph {
   readonly chains: ReadonlyMap<string, Chain>;
   /** Jump and goto rules by the chain name they target (names that do not exist included). */
   readonly referencedBy: ReadonlyMap<string, readonly Rule[]>;
-  private readonly order: ReadonlyMap<string, number>;
-  private readonly reaching = new Map<string, Set<string>>();
-  private readonly parents = new Map<string, Map<string, string>>();
+  // Chains are numbered in declaration order; the graph works on the numbers (kube-proxy tables have tens of thousands).
+  private readonly names: readonly string[];
+  private readonly idOf: ReadonlyMap<string, number>;
+  /** Target chain ids of each chain's jumps and gotos (existing chains only, with repeats). */
+  private readonly adjacency: readonly (readonly number[])[];
+  private readonly hooks: readonly string[];
+  /** Bit h set: built-in chain hooks[h] reaches the chain. */
+  private readonly reachMask: Uint8Array;
+  private readonly maskNames = new Map<number, ReadonlySet<string>>();
   private readonly returnMemo = new Map<string, boolean>();
   private readonly effectMemo = new Map<string, number>();
   private cycleList: Cycle[] | undefined;
@@ -70,66 +76,85 @@ export class ChainGraph {
   constructor(readonly table: Table) {
     const chains = new Map<string, Chain>();
     const referencedBy = new Map<string, Rule[]>();
-    table.chains.forEach((c) => chains.set(c.name, c));
+    const idOf = new Map<string, number>();
+    table.chains.forEach((c, i) => { chains.set(c.name, c); idOf.set(c.name, i); });
+    const adjacency: number[][] = [];
     for (const chain of table.chains) {
+      const next: number[] = [];
       for (const rule of chain.rules) {
         if (rule.target?.kind !== 'chain') continue;
-        const list = referencedBy.get(rule.target.chain) ?? [];
-        list.push(rule);
-        referencedBy.set(rule.target.chain, list);
+        const list = referencedBy.get(rule.target.chain);
+        if (list) list.push(rule); else referencedBy.set(rule.target.chain, [rule]);
+        const id = idOf.get(rule.target.chain);
+        if (id !== undefined) next.push(id);
       }
+      adjacency.push(next);
     }
     this.chains = chains;
     this.referencedBy = referencedBy;
-    this.order = new Map(table.chains.map((c, i) => [c.name, i]));
-    for (const chain of table.chains) if (chain.builtin) this.walkFrom(chain.name);
+    this.idOf = idOf;
+    this.names = table.chains.map((c) => c.name);
+    this.adjacency = adjacency;
+    this.hooks = table.chains.filter((c) => c.builtin).map((c) => c.name);
+    this.reachMask = new Uint8Array(table.chains.length);
+    this.hooks.forEach((hook, h) => this.mark(idOf.get(hook)!, 1 << h));
   }
 
-  private successors(name: string): string[] {
-    const out: string[] = [];
-    for (const rule of this.chains.get(name)?.rules ?? []) {
-      if (rule.target?.kind === 'chain' && this.chains.has(rule.target.chain)) out.push(rule.target.chain);
-    }
-    return out;
-  }
-
-  private walkFrom(hook: string): void {
-    const parent = new Map<string, string>();
-    const queue = [hook];
-    const seen = new Set([hook]);
+  /** Sets `bit` on every chain reachable from `start` (breadth-first). */
+  private mark(start: number, bit: number): void {
+    const queue = [start];
+    this.reachMask[start]! |= bit;
     for (let i = 0; i < queue.length; i++) {
-      const name = queue[i]!;
-      const set = this.reaching.get(name) ?? new Set<string>();
-      set.add(hook);
-      this.reaching.set(name, set);
-      for (const next of this.successors(name)) {
-        if (seen.has(next)) continue;
-        seen.add(next);
-        parent.set(next, name);
+      for (const next of this.adjacency[queue[i]!]!) {
+        if (this.reachMask[next]! & bit) continue;
+        this.reachMask[next]! |= bit;
         queue.push(next);
       }
     }
-    this.parents.set(hook, parent);
+  }
+
+  private successors(name: string): string[] {
+    const id = this.idOf.get(name);
+    return id === undefined ? [] : this.adjacency[id]!.map((n) => this.names[n]!);
+  }
+
+  /** Whether any built-in chain reaches this chain. */
+  isReached(chain: string): boolean {
+    const id = this.idOf.get(chain);
+    return id !== undefined && this.reachMask[id] !== 0;
   }
 
   /** Built-in chains whose packets can reach this chain (a built-in chain reaches itself). */
   hooksReaching(chain: string): ReadonlySet<string> {
-    return this.reaching.get(chain) ?? new Set();
+    const id = this.idOf.get(chain);
+    const mask = id === undefined ? 0 : this.reachMask[id]!;
+    let names = this.maskNames.get(mask);
+    if (!names) {
+      names = new Set(this.hooks.filter((_, h) => mask & (1 << h)));
+      this.maskNames.set(mask, names);
+    }
+    return names;
   }
 
   /** One shortest chain path from a built-in chain to `chain`, both included. */
   pathFrom(hook: string, chain: string): string[] | undefined {
-    const parent = this.parents.get(hook);
-    if (!parent) return undefined;
-    if (chain === hook) return [hook];
-    if (!parent.has(chain)) return undefined;
-    const path = [chain];
-    let at = chain;
-    while (at !== hook) {
-      at = parent.get(at)!;
-      path.push(at);
+    const start = this.idOf.get(hook);
+    const goal = this.idOf.get(chain);
+    if (start === undefined || goal === undefined) return undefined;
+    const parent = new Int32Array(this.names.length).fill(-1);
+    parent[start] = start;
+    const queue = [start];
+    for (let i = 0; i < queue.length && parent[goal] === -1; i++) {
+      for (const next of this.adjacency[queue[i]!]!) {
+        if (parent[next] !== -1) continue;
+        parent[next] = queue[i]!;
+        queue.push(next);
+      }
     }
-    return path.reverse();
+    if (parent[goal] === -1) return undefined;
+    const path = [goal];
+    while (path[path.length - 1] !== start) path.push(parent[path[path.length - 1]!]!);
+    return path.reverse().map((n) => this.names[n]!);
   }
 
   /**
@@ -213,7 +238,7 @@ export class ChainGraph {
     const cycles: Cycle[] = [];
     for (const component of this.components()) {
       const members = new Set(component);
-      const start = [...component].sort((a, b) => this.order.get(a)! - this.order.get(b)!)[0]!;
+      const start = [...component].sort((a, b) => this.idOf.get(a)! - this.idOf.get(b)!)[0]!;
       // Shortest way back to `start` inside the component.
       const parent = new Map<string, string>();
       const queue = [start];
@@ -232,7 +257,7 @@ export class ChainGraph {
       while (path[path.length - 1] !== start) path.push(parent.get(path[path.length - 1]!)!);
       path.reverse();
       const closingRule = this.chains.get(last)!.rules.find((r) => r.target?.kind === 'chain' && r.target.chain === start)!;
-      const sorted = [...component].sort((a, b) => this.order.get(a)! - this.order.get(b)!);
+      const sorted = [...component].sort((a, b) => this.idOf.get(a)! - this.idOf.get(b)!);
       cycles.push({ chains: path, closingRule, component: sorted });
     }
     return cycles.sort((a, b) => a.closingRule.span.line - b.closingRule.span.line);
@@ -240,45 +265,45 @@ export class ChainGraph {
 
   /** Tarjan's strongly connected components (iterative: kube-proxy tables have thousands of chains). */
   private components(): string[][] {
-    const index = new Map<string, number>();
-    const low = new Map<string, number>();
-    const onStack = new Set<string>();
-    const stack: string[] = [];
+    const n = this.names.length;
+    const index = new Int32Array(n).fill(-1);
+    const low = new Int32Array(n);
+    const onStack = new Uint8Array(n);
+    const stack: number[] = [];
     const result: string[][] = [];
     let counter = 0;
-    for (const root of this.chains.keys()) {
-      if (index.has(root)) continue;
-      const work: { name: string; next: string[]; i: number }[] = [];
-      const open = (name: string) => {
-        index.set(name, counter);
-        low.set(name, counter);
-        counter++;
-        stack.push(name);
-        onStack.add(name);
-        work.push({ name, next: this.successors(name), i: 0 });
+    for (let root = 0; root < n; root++) {
+      if (index[root] !== -1) continue;
+      const work: { node: number; i: number }[] = [];
+      const open = (node: number) => {
+        index[node] = low[node] = counter++;
+        stack.push(node);
+        onStack[node] = 1;
+        work.push({ node, i: 0 });
       };
       open(root);
       while (work.length > 0) {
         const frame = work[work.length - 1]!;
-        if (frame.i < frame.next.length) {
-          const next = frame.next[frame.i++]!;
-          if (!index.has(next)) open(next);
-          else if (onStack.has(next)) low.set(frame.name, Math.min(low.get(frame.name)!, index.get(next)!));
+        const next = this.adjacency[frame.node]!;
+        if (frame.i < next.length) {
+          const to = next[frame.i++]!;
+          if (index[to] === -1) open(to);
+          else if (onStack[to]) low[frame.node] = Math.min(low[frame.node]!, index[to]!);
           continue;
         }
         work.pop();
         const parent = work[work.length - 1];
-        if (parent) low.set(parent.name, Math.min(low.get(parent.name)!, low.get(frame.name)!));
-        if (low.get(frame.name) === index.get(frame.name)) {
-          const component: string[] = [];
-          let member: string;
+        if (parent) low[parent.node] = Math.min(low[parent.node]!, low[frame.node]!);
+        if (low[frame.node] === index[frame.node]) {
+          const component: number[] = [];
+          let member: number;
           do {
             member = stack.pop()!;
-            onStack.delete(member);
+            onStack[member] = 0;
             component.push(member);
-          } while (member !== frame.name);
-          const selfLoop = component.length === 1 && frame.next.includes(frame.name);
-          if (component.length > 1 || selfLoop) result.push(component);
+          } while (member !== frame.node);
+          const selfLoop = component.length === 1 && next.includes(frame.node);
+          if (component.length > 1 || selfLoop) result.push(component.map((c) => this.names[c]!));
         }
       }
     }

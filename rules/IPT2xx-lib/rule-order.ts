@@ -50,9 +50,14 @@ const MAX_INTERVENING_CHECKS = 64;
  */
 const MAX_CANDIDATES = 256;
 
+const NOTHING: ChainOrder = { shadowedBy: new Map(), duplicateOf: new Map(), subsumedBy: new Map() };
+
 function analyseChain(graph: ChainGraph, chain: Chain, family: Family): ChainOrder {
   const rules = chain.rules;
-  const spaces = rules.map((r) => packetSpace(r, family));
+  if (rules.length < 2) return NOTHING;
+  // Packet spaces are built on demand: most rules of a big chain never need one.
+  const built: (PacketSpace | undefined)[] = new Array(rules.length);
+  const spaceAt = (i: number) => (built[i] ??= packetSpace(rules[i]!, family));
   const terminates = rules.map((r) => graph.terminates(r));
   // A terminating rule's effects only touch packets that never reach a later rule.
   const effects = rules.map((r, i) => (terminates[i] ? Effect.none : graph.ruleEffects(r)));
@@ -66,8 +71,8 @@ function analyseChain(graph: ChainGraph, chain: Chain, family: Family): ChainOrd
   const earlier = new CoverIndex(family);
   let conntrackChangedAt = -1;
   for (let i = 0; i < rules.length; i++) {
-    const space = spaces[i]!;
-    if (!space.empty && earlier.size > 0) {
+    const space = earlier.size > 0 || terminates[i] ? spaceAt(i) : undefined;
+    if (space && !space.empty && earlier.size > 0) {
       let best: number | undefined;
       let budget = MAX_CANDIDATES;
       for (const bucket of earlier.candidates(space)) {
@@ -82,7 +87,7 @@ function analyseChain(graph: ChainGraph, chain: Chain, family: Family): ChainOrd
     const effect = effects[i]!;
     if (effect & Effect.packet) earlier.clear();
     else if (effect & Effect.conntrack) conntrackChangedAt = i;
-    if (terminates[i] && space.canCover && !shadowedBy.has(i)) earlier.add(space, i);
+    if (terminates[i] && space!.canCover && !shadowedBy.has(i)) earlier.add(space!, i);
   }
 
   // Exact duplicates whose earlier copy decides the same packets (no state change in between).
@@ -104,9 +109,10 @@ function analyseChain(graph: ChainGraph, chain: Chain, family: Family): ChainOrd
   for (let i = rules.length - 2; i >= 0; i--) nextDifferent[i] = outcome[i] === outcome[i + 1] ? nextDifferent[i + 1]! : i + 1;
   const later = new Map<string, CoverIndex>();
   for (let i = rules.length - 1; i >= 0; i--) {
-    const space = spaces[i]!;
     const key = outcome[i]!;
-    const eligible = !key.startsWith('#') && !space.empty && !shadowedBy.has(i) && !duplicateOf.has(i);
+    if (key.startsWith('#')) continue;
+    const space = spaceAt(i);
+    const eligible = !space.empty && !shadowedBy.has(i) && !duplicateOf.has(i);
     const index = later.get(key);
     if (eligible && index) {
       let nearest: number | undefined;
@@ -119,10 +125,10 @@ function analyseChain(graph: ChainGraph, chain: Chain, family: Family): ChainOrd
           if (covers(entry.space, space)) { nearest = entry.position; break; }
         }
       }
-      if (nearest !== undefined && noOtherOutcomeBetween(i, nearest, outcome, nextDifferent, spaces)) subsumedBy.set(i, nearest);
+      if (nearest !== undefined && noOtherOutcomeBetween(i, nearest, outcome, nextDifferent, spaceAt)) subsumedBy.set(i, nearest);
     }
     // A shadowed rule never decides anything, so it cannot be the one that would catch an earlier rule's packets.
-    if (!key.startsWith('#') && space.canCover && !shadowedBy.has(i)) {
+    if (space.canCover && !shadowedBy.has(i)) {
       let list = later.get(key);
       if (!list) { list = new CoverIndex(family); later.set(key, list); }
       list.add(space, i);
@@ -136,14 +142,16 @@ function analyseChain(graph: ChainGraph, chain: Chain, family: Family): ChainOrd
  * cannot match any of `from`'s packets. Runs of the same outcome are skipped;
  * past MAX_INTERVENING_CHECKS different rules the answer is "don't know" (false).
  */
-function noOtherOutcomeBetween(from: number, to: number, outcome: readonly string[], nextDifferent: readonly number[], spaces: readonly PacketSpace[]): boolean {
+function noOtherOutcomeBetween(
+  from: number, to: number, outcome: readonly string[], nextDifferent: readonly number[], spaceAt: (i: number) => PacketSpace,
+): boolean {
   const wanted = outcome[from]!;
   let checks = 0;
   let p = from + 1;
   while (p < to) {
     if (outcome[p] === wanted) { p = nextDifferent[p]!; continue; }
     if (++checks > MAX_INTERVENING_CHECKS) return false;
-    if (!disjoint(spaces[p]!, spaces[from]!)) return false;
+    if (!disjoint(spaceAt(p), spaceAt(from))) return false;
     p++;
   }
   return true;
