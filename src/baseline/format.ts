@@ -3,6 +3,7 @@
 // timestamps change on every capture). Versioned JSON, described by
 // schemas/baseline.schema.json and checked with the validator precompiled from it.
 
+import { type AjvError, describeAjvError } from '../config/ajv-errors.ts';
 import type { ConfigProblem, Result } from '../config/types.ts';
 import { validate as validateBaselineSchema } from './generated/baseline-validator.ts';
 
@@ -33,29 +34,10 @@ export function baselineKey(entry: Pick<BaselineEntry, 'file' | 'ruleId' | 'fing
   return `${entry.file}\u0000${entry.ruleId}\u0000${entry.fingerprint}`;
 }
 
-interface AjvError {
-  readonly instancePath: string;
-  readonly keyword: string;
-  readonly params: Record<string, unknown>;
-  readonly message?: string;
-}
-
 function describe(error: AjvError): { pointer: string; message: string } {
-  const pointer = error.instancePath || '/';
-  switch (error.keyword) {
-    case 'additionalProperties':
-      return { pointer: `${error.instancePath}/${String(error.params.additionalProperty)}`, message: `unknown key "${String(error.params.additionalProperty)}"` };
-    case 'required':
-      return { pointer: `${error.instancePath}/${String(error.params.missingProperty)}`, message: `"${String(error.params.missingProperty)}" is required` };
-    case 'enum':
-      return { pointer, message: `must be one of ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
-    case 'pattern':
-      if (/\/fingerprint$/.test(error.instancePath)) return { pointer, message: 'must be a fingerprint: 16 hexadecimal digits' };
-      if (/\/ruleId$/.test(error.instancePath)) return { pointer, message: 'must be a rule id like DFW106' };
-      return { pointer, message: error.message ?? 'is invalid' };
-    default:
-      return { pointer, message: error.message ?? 'is invalid' };
-  }
+  if (error.keyword === 'pattern' && /\/fingerprint$/.test(error.instancePath)) return { pointer: error.instancePath, message: 'must be a fingerprint: 16 hexadecimal digits' };
+  if (error.keyword === 'pattern' && /\/ruleId$/.test(error.instancePath)) return { pointer: error.instancePath, message: 'must be a rule id like DFW106' };
+  return describeAjvError(error);
 }
 
 const HINT = 'see schemas/baseline.schema.json; `dockfw-lint --write-baseline FILE` writes a fresh one';

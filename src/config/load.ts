@@ -3,6 +3,7 @@
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { type AjvError, describeAjvError } from './ajv-errors.ts';
 import { validate as validateConfigSchema } from './generated/config-validator.ts';
 import type { ConfigFile, ConfigProblem, Result } from './types.ts';
 
@@ -20,22 +21,9 @@ export function findConfig(from: string): string | undefined {
   }
 }
 
-interface AjvError {
-  readonly instancePath: string;
-  readonly keyword: string;
-  readonly params: Record<string, unknown>;
-  readonly message?: string;
-}
-
 function describe(error: AjvError): { pointer: string; message: string } {
   const pointer = error.instancePath || '/';
   switch (error.keyword) {
-    case 'additionalProperties':
-      return { pointer: `${error.instancePath}/${String(error.params.additionalProperty)}`, message: `unknown key "${String(error.params.additionalProperty)}"` };
-    case 'required':
-      return { pointer: `${error.instancePath}/${String(error.params.missingProperty)}`, message: `"${String(error.params.missingProperty)}" is required` };
-    case 'enum':
-      return { pointer, message: `must be one of ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
     case 'anyOf':
       if (/^\/rules\//.test(error.instancePath)) return { pointer, message: 'must be "off", "error", "warning", "info" or ["warning", { …options }]' };
       return { pointer, message: error.message ?? 'is invalid' };
@@ -53,7 +41,7 @@ function describe(error: AjvError): { pointer: string; message: string } {
     case 'propertyNames':
       return { pointer, message: 'contains a key that is not a rule id or name' };
     default:
-      return { pointer, message: error.message ?? 'is invalid' };
+      return describeAjvError(error);
   }
 }
 
