@@ -2,28 +2,10 @@
 // extraction, and linting an edited AST.
 
 import { describe, expect, it } from 'vitest';
-import { defineRule } from '../src/engine/types.ts';
+import { dropRule } from './engine/fakes.ts';
 import { applyFix, lintCase, readmeExamples, RuleTester } from './rule-tester.ts';
 
 const snippet = ['*filter', ':INPUT ACCEPT [0:0]', '-A INPUT -j DROP', 'COMMIT', '*nat', ':PREROUTING ACCEPT [0:0]', 'COMMIT', ''].join('\n');
-
-/** Reports every DROP rule; its fix deletes it. */
-const dropRule = defineRule<'drop'>({
-  meta: { id: 'TST301', name: 'drop', severity: 'info', summary: 'DROP rules.', description: 'Test rule.', tags: [], messages: { drop: 'drops in {chain}' } },
-  check(context) {
-    for (const view of context.host.views) {
-      for (const table of view.ruleset.tables) {
-        for (const chain of table.chains) {
-          for (const rule of chain.rules) {
-            if (rule.target?.kind === 'verdict' && rule.target.name === 'DROP') {
-              context.report({ at: rule.span, messageId: 'drop', data: { chain: chain.name }, fix: `iptables -t ${table.name} -D ${chain.name} ${rule.text}` });
-            }
-          }
-        }
-      }
-    }
-  },
-});
 
 describe('applyFix', () => {
   it('puts each command before its table\'s COMMIT', () => {
@@ -73,5 +55,5 @@ describe('lintCase', () => {
 
 new RuleTester().run(dropRule, {
   valid: ['*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j ACCEPT\nCOMMIT\n'],
-  invalid: [{ code: snippet, errors: [{ messageId: 'drop', line: 3, column: 1, endColumn: 17, message: 'drops in INPUT', fix: /-D INPUT -j DROP$/ }] }],
+  invalid: [{ code: snippet, errors: [{ messageId: 'drop', line: 3, column: 1, endColumn: 17, message: 'rule drops all in INPUT', fix: /-D INPUT -j DROP$/ }] }],
 });

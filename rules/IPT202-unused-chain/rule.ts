@@ -10,7 +10,7 @@
 import { defineRule } from '../../src/engine/types.ts';
 import { chainGraph } from '../IPT2xx-lib/chain-graph.ts';
 import { iptablesCommand } from '../IPT2xx-lib/iptables.ts';
-import { chainMatcher, IGNORE_CHAINS_SCHEMA, TOOL_CHAINS } from '../IPT2xx-lib/owners.ts';
+import { ignoreChainsOption, ignoredChains, TOOL_CHAINS } from '../IPT2xx-lib/owners.ts';
 
 /** Every chain those tools create, their administrator-facing ones included: the tool decides whether they are hooked in. */
 const DEFAULT_IGNORE = TOOL_CHAINS.filter((p) => !p.startsWith('!'));
@@ -35,15 +35,10 @@ export default defineRule<'unreferenced' | 'onlyFromUnused'>({
         'Chain {chain} ({rules}) is never used: only {referrers}, unused themselves, jump or go to it, so its rules never '
         + 'see a packet. Hook those chains in, or delete them and this one.',
     },
-    options: {
-      type: 'object',
-      properties: { ignoreChains: IGNORE_CHAINS_SCHEMA },
-      additionalProperties: false,
-    },
-    defaultOptions: { ignoreChains: DEFAULT_IGNORE },
+    ...ignoreChainsOption(DEFAULT_IGNORE),
   },
   check(context) {
-    const ignored = chainMatcher((context.options.ignoreChains as readonly string[] | undefined) ?? DEFAULT_IGNORE);
+    const ignored = ignoredChains(context.options, DEFAULT_IGNORE);
     for (const view of context.host.views) {
       const command = iptablesCommand(view.ruleset.family);
       for (const table of view.ruleset.tables) {

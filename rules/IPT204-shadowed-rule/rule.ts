@@ -17,7 +17,7 @@ import { chainOrder, outcomeOf } from '../IPT2xx-lib/rule-order.ts';
 import { covers, packetSpace } from '../IPT2xx-lib/packet-space.ts';
 import { chainGraph } from '../IPT2xx-lib/chain-graph.ts';
 import { deleteCommand, iptablesCommand, outcomeVerb, ruleLabel } from '../IPT2xx-lib/iptables.ts';
-import { chainMatcher, coverIsDockers, IGNORE_CHAINS_SCHEMA, TOOL_CHAINS } from '../IPT2xx-lib/owners.ts';
+import { coverIsDockers, ignoreChainsOption, ignoredChains } from '../IPT2xx-lib/owners.ts';
 
 export default defineRule<'shadowed' | 'shadowedContradiction'>({
   meta: {
@@ -42,15 +42,10 @@ export default defineRule<'shadowed' | 'shadowedContradiction'>({
         'This rule never matches: {coverer} (rule {position} of {chain}, line {line}) comes first, matches exactly the same '
         + 'packets and {verb} them, so this rule\'s {target} never applies. The two rules contradict each other: keep the one you mean.',
     },
-    options: {
-      type: 'object',
-      properties: { ignoreChains: IGNORE_CHAINS_SCHEMA },
-      additionalProperties: false,
-    },
-    defaultOptions: { ignoreChains: TOOL_CHAINS },
+    ...ignoreChainsOption(),
   },
   check(context) {
-    const ignored = chainMatcher((context.options.ignoreChains as readonly string[] | undefined) ?? TOOL_CHAINS);
+    const ignored = ignoredChains(context.options);
     for (const view of context.host.views) {
       const family = view.ruleset.family;
       for (const table of view.ruleset.tables) {

@@ -15,7 +15,7 @@ import type { Rule } from '../../grammar/ast.ts';
 import { defineRule } from '../../src/engine/types.ts';
 import { chainOrder, outcomeOf } from '../IPT2xx-lib/rule-order.ts';
 import { deleteCommand, outcomeVerb, ruleLabel } from '../IPT2xx-lib/iptables.ts';
-import { chainMatcher, coverIsDockers, IGNORE_CHAINS_SCHEMA, TOOL_CHAINS } from '../IPT2xx-lib/owners.ts';
+import { coverIsDockers, ignoreChainsOption, ignoredChains } from '../IPT2xx-lib/owners.ts';
 
 export default defineRule<'duplicate' | 'coveredByEarlier' | 'subsumed'>({
   meta: {
@@ -41,15 +41,10 @@ export default defineRule<'duplicate' | 'coveredByEarlier' | 'subsumed'>({
         'Redundant: every packet this rule matches would also reach {other} (rule {position} of {chain}, line {line}), '
         + 'which does the same ({outcome}), and no rule in between handles those packets differently. Removing it changes nothing.',
     },
-    options: {
-      type: 'object',
-      properties: { ignoreChains: IGNORE_CHAINS_SCHEMA },
-      additionalProperties: false,
-    },
-    defaultOptions: { ignoreChains: TOOL_CHAINS },
+    ...ignoreChainsOption(),
   },
   check(context) {
-    const ignored = chainMatcher((context.options.ignoreChains as readonly string[] | undefined) ?? TOOL_CHAINS);
+    const ignored = ignoredChains(context.options);
     for (const view of context.host.views) {
       const family = view.ruleset.family;
       const mine = (rule: Rule) => !view.docker.dockerRules.has(rule);

@@ -15,6 +15,7 @@
 
 import type { Chain, Family, Match, RawOption, Rule } from '../../grammar/ast.ts';
 import { defineRule, type RuleContext } from '../../src/engine/types.ts';
+import { forEachRule } from '../IPT2xx-lib/iptables.ts';
 import { PORT_PROTOCOL_NUMBERS, printableMatch, protocolNamed, replaceRule, specWith } from '../IPT2xx-lib/rewrite.ts';
 
 const PORT_OPTIONS: ReadonlySet<string> = new Set([
@@ -84,13 +85,7 @@ export default defineRule<MessageId>({
     defaultOptions: {},
   },
   check(context) {
-    for (const view of context.host.views) {
-      for (const table of view.ruleset.tables) {
-        for (const chain of table.chains) {
-          for (const rule of chain.rules) checkRule(context, view.ruleset.family, chain, rule);
-        }
-      }
-    }
+    forEachRule(context.host, (view, _table, chain, rule) => checkRule(context, view.ruleset.family, chain, rule));
   },
 });
 

@@ -12,6 +12,7 @@
 import type { Chain, Family, Match, RawOption, Rule, Target } from '../../grammar/ast.ts';
 import { matchOptionTable, targetOptionTable, TYPED_MATCHES } from '../../grammar/modules.ts';
 import { defineRule, type RuleContext } from '../../src/engine/types.ts';
+import { forEachRule } from '../IPT2xx-lib/iptables.ts';
 import { printableMatch, protocolNamed, replaceRule, specWith } from '../IPT2xx-lib/rewrite.ts';
 
 /** Port options: IPT207. */
@@ -91,13 +92,7 @@ export default defineRule<MessageId>({
     defaultOptions: {},
   },
   check(context) {
-    for (const view of context.host.views) {
-      for (const table of view.ruleset.tables) {
-        for (const chain of table.chains) {
-          for (const rule of chain.rules) checkRule(context, view.ruleset.family, chain, rule);
-        }
-      }
-    }
+    forEachRule(context.host, (view, _table, chain, rule) => checkRule(context, view.ruleset.family, chain, rule));
   },
 });
 

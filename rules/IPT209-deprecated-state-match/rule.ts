@@ -5,7 +5,7 @@
 
 import type { Match } from '../../grammar/ast.ts';
 import { defineRule } from '../../src/engine/types.ts';
-import { chainMatcher, IGNORE_CHAINS_SCHEMA, TOOL_CHAINS } from '../IPT2xx-lib/owners.ts';
+import { ignoreChainsOption, ignoredChains } from '../IPT2xx-lib/owners.ts';
 import { printableMatch, replaceRule, specWith } from '../IPT2xx-lib/rewrite.ts';
 
 export default defineRule<'stateMatch'>({
@@ -25,15 +25,10 @@ export default defineRule<'stateMatch'>({
         '-m state {state} is the obsolete spelling of -m conntrack {ctstate}: the same test, by the match netfilter '
         + 'maintains. Replace the rule with the conntrack form.',
     },
-    options: {
-      type: 'object',
-      properties: { ignoreChains: IGNORE_CHAINS_SCHEMA },
-      additionalProperties: false,
-    },
-    defaultOptions: { ignoreChains: TOOL_CHAINS },
+    ...ignoreChainsOption(),
   },
   check(context) {
-    const ignored = chainMatcher((context.options.ignoreChains as readonly string[] | undefined) ?? TOOL_CHAINS);
+    const ignored = ignoredChains(context.options);
     for (const view of context.host.views) {
       for (const table of view.ruleset.tables) {
         for (const chain of table.chains) {

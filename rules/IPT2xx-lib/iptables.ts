@@ -2,7 +2,8 @@
 // the exact iptables command that changes it. Every fix names the table
 // explicitly, so it can be pasted as is.
 
-import type { Family, Rule, Ruleset, TableName } from '../../grammar/ast.ts';
+import type { Chain, Family, Rule, Ruleset, Table, TableName } from '../../grammar/ast.ts';
+import type { Host, RulesetView } from '../../src/engine/types.ts';
 
 /** `iptables` or `ip6tables`, by the ruleset's family. */
 export function iptablesCommand(family: Family): string {
@@ -60,5 +61,16 @@ export function outcomeVerb(rule: Rule): string {
     case 'DNAT': case 'SNAT': case 'MASQUERADE': case 'REDIRECT': return `applies ${t.kind} to`;
     case 'chain': return t.goto ? `hands over (-g ${t.chain})` : `hands to ${t.chain} (which never returns)`;
     default: return `applies ${t.kind === 'other' ? t.name : t.kind} to`;
+  }
+}
+
+/** Calls `visit` for every rule of every table of every view of the host, in file order. */
+export function forEachRule(host: Host, visit: (view: RulesetView, table: Table, chain: Chain, rule: Rule) => void): void {
+  for (const view of host.views) {
+    for (const table of view.ruleset.tables) {
+      for (const chain of table.chains) {
+        for (const rule of chain.rules) visit(view, table, chain, rule);
+      }
+    }
   }
 }

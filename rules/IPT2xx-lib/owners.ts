@@ -39,6 +39,19 @@ export const IGNORE_CHAINS_SCHEMA = {
   description: 'Chain names whose rules are not reported: * matches any characters, a leading ! keeps a name an earlier pattern caught. Replaces the default list.',
 } as const;
 
+/** `meta.options` and `meta.defaultOptions` of a rule whose only option is `ignoreChains`. */
+export function ignoreChainsOption(defaults: readonly string[] = TOOL_CHAINS) {
+  return {
+    options: { type: 'object', properties: { ignoreChains: IGNORE_CHAINS_SCHEMA }, additionalProperties: false },
+    defaultOptions: { ignoreChains: defaults },
+  } as const;
+}
+
+/** The predicate for a rule's `ignoreChains` option (its defaults when the option is absent). */
+export function ignoredChains(options: Readonly<Record<string, unknown>>, defaults: readonly string[] = TOOL_CHAINS): (name: string) => boolean {
+  return chainMatcher((options.ignoreChains as readonly string[] | undefined) ?? defaults);
+}
+
 /**
  * A rule covered by `coverer` that the Docker rules explain better: the covering rule is one Docker wrote
  * (DFW102: an admin rule in FORWARD below Docker's ACCEPTs), or the unconditional RETURN of DOCKER-USER
