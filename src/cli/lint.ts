@@ -60,6 +60,7 @@ export async function runLint(paths: readonly string[], flags: LintFlags, io: Cl
   const quiet = flags.quiet ?? false;
   const progress = progressWanted({ human: flags.format === 'text', quiet, env: io.env, stderrIsTTY: io.stderr.isTTY })
     ? progressBar(io.stderr, collected.inputs.length) : NO_PROGRESS;
+  let progressShown = false;
   const outcome = await lintInputs({
     inputs: collected.inputs,
     rules: effective.rules,
@@ -80,8 +81,7 @@ export async function runLint(paths: readonly string[], flags: LintFlags, io: Cl
     cwd: io.cwd,
     config: flags.config,
     progress,
-  });
-  const progressShown = progress.finish();
+  }).finally(() => { progressShown = progress.finish(); });
   if (debugging(io)) io.stderr.write(`dockfw-lint: debug: ${collected.inputs.length} files linted ${outcome.workers > 0 ? `by ${outcome.workers} worker threads` : 'in the main thread'}\n`);
   const errors = [...collected.errors, ...outcome.errors].sort((a, b) =>
     (a.span.file < b.span.file ? -1 : a.span.file > b.span.file ? 1 : 0) || a.span.line - b.span.line || a.span.column - b.span.column);

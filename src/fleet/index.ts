@@ -84,7 +84,9 @@ export async function lintInputs(request: FleetRequest, entry: URL | undefined =
   }
   // Small slices balance the load; not so small that messages dominate.
   const size = Math.max(1, Math.min(LOCAL_SLICE, Math.ceil(groups.length / (workers * 8))));
+  const slices = chunk(groups, size);
+  const started = Math.min(workers, slices.length);
   const setup: WorkerSetup = { [FLEET_WORKER]: true, cwd: request.cwd, config: request.config, slice: request.slice };
-  const results = await runPool(entry!, setup, chunk(groups, size), workers, progressed);
-  return merge(results, request, workers);
+  const results = await runPool(entry!, setup, slices, started, progressed);
+  return merge(results, request, started);
 }

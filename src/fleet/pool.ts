@@ -52,7 +52,7 @@ export function runPool(
       reject(error);
     };
     if (slices.length === 0) { resolve(results); return; }
-    for (let i = 0; i < Math.min(workers, slices.length); i++) {
+    for (let i = 0; i < workers; i++) {
       const worker = new Worker(entry, { workerData: setup });
       pool.push(worker);
       worker.on('message', (message: FromWorker) => {

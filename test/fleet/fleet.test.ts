@@ -94,6 +94,15 @@ describe('worker threads give the bytes of a single-thread run', () => {
     expect(doc.findings.map((f: { ruleId: string }) => f.ruleId)).toEqual([]);
   });
 
+  it('a worker that fails stops the run with an internal error (exit 2), never a hang', () => {
+    write('bad-plugin.mjs', "import { isMainThread } from 'node:worker_threads';\nif (!isMainThread) throw new Error('no plugins in threads today');\nexport const rules = [];\n");
+    write('bad-config.json', JSON.stringify({ plugins: ['./bad-plugin.mjs'] }));
+    const r = run(['--config', 'bad-config.json', '--jobs', '2', 'hosts']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^dockfw-lint: internal error: .*no plugins in threads today/m);
+    expect(r.stdout).toBe('');
+  });
+
   it('lintInputs merges worker results into what the main thread computes', async () => {
     const { readFileSync, readdirSync } = await import('node:fs');
     const inputs: HostInput[] = readdirSync(join(dir, 'hosts')).filter((f) => f.endsWith('.txt')).sort().slice(0, 55)
