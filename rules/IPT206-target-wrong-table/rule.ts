@@ -15,8 +15,15 @@
 //   TCPMSS --clamp-mss-to-pmtu   FORWARD, OUTPUT, POSTROUTING (any table)
 //   TPROXY           mangle: PREROUTING
 // MARK, CONNMARK, LOG and NFLOG work in every table and chain.
+// TCPMSS also needs `-p tcp`. Some match modules are hook-bound the same way:
+//
+//   -m owner                                   OUTPUT, POSTROUTING
+//   -m mac                                     PREROUTING, INPUT, FORWARD
+//   -m physdev --physdev-out (not bridged)     PREROUTING, INPUT
+//   -m addrtype --limit-iface-in               PREROUTING, INPUT, FORWARD
+//   -m addrtype --limit-iface-out              OUTPUT, FORWARD, POSTROUTING
 
-import type { Rule, Table, TableName, Target } from '../../grammar/ast.ts';
+import type { Match, Rule, Table, TableName, Target } from '../../grammar/ast.ts';
 import { BUILTIN_CHAINS } from '../../grammar/ast.ts';
 import { defineRule } from '../../src/engine/types.ts';
 import { chainGraph } from '../IPT2xx-lib/chain-graph.ts';
@@ -53,12 +60,32 @@ function restrictionOf(target: Target, backend: ReturnType<typeof backendOf>): R
   }
 }
 
+/** Hooks a match module may run from, when the kernel restricts them. */
+function matchRestriction(m: Match): { readonly name: string; readonly hooks: readonly string[] } | undefined {
+  switch (m.kind) {
+    case 'opaque':
+      return m.module === 'owner' ? { name: '-m owner', hooks: ['OUTPUT', 'POSTROUTING'] } : undefined;
+    case 'mac':
+      return { name: '-m mac', hooks: ['PREROUTING', 'INPUT', 'FORWARD'] };
+    case 'physdev':
+      return m.physdevOut && !(m.isBridged && !m.isBridged.negated)
+        ? { name: '-m physdev --physdev-out without --physdev-is-bridged', hooks: ['PREROUTING', 'INPUT'] }
+        : undefined;
+    case 'addrtype':
+      if (m.limitIfaceIn) return { name: '-m addrtype --limit-iface-in', hooks: ['PREROUTING', 'INPUT', 'FORWARD'] };
+      if (m.limitIfaceOut) return { name: '-m addrtype --limit-iface-out', hooks: ['OUTPUT', 'FORWARD', 'POSTROUTING'] };
+      return undefined;
+    default:
+      return undefined;
+  }
+}
+
 function where(r: Restriction): string {
   const chains = r.hooks ? r.hooks.join(', ') : 'any';
   return r.table ? `the ${r.table} table (${chains === 'any' ? 'any chain' : `chains ${chains}`})` : `the ${r.hooks!.join(', ')} chains`;
 }
 
-export default defineRule<'wrongTable' | 'wrongChain' | 'wrongChainViaJump'>({
+export default defineRule<'wrongTable' | 'wrongChain' | 'wrongChainViaJump' | 'matchWrongHook' | 'tcpmssWithoutTcp'>({
   meta: {
     id: 'IPT206',
     name: 'target-wrong-table',
@@ -70,7 +97,9 @@ export default defineRule<'wrongTable' | 'wrongChain' | 'wrongChainViaJump'>({
       + 'REJECT in filter INPUT, FORWARD and OUTPUT, CT/NOTRACK/TRACE in raw, CHECKSUM in mangle, TCPMSS '
       + '--clamp-mss-to-pmtu in FORWARD, OUTPUT and POSTROUTING, TPROXY in mangle PREROUTING. A rule in a user chain '
       + 'runs from every built-in chain that reaches it. The kernel rejects a rule outside its places (EINVAL), so '
-      + 'iptables-restore refuses the whole table.',
+      + 'iptables-restore refuses the whole table. The same holds for TCPMSS without -p tcp, and for match modules '
+      + 'bound to some hooks: -m owner (OUTPUT, POSTROUTING), -m mac (PREROUTING, INPUT, FORWARD), -m physdev '
+      + '--physdev-out for non-bridged traffic (PREROUTING, INPUT), -m addrtype --limit-iface-in/--limit-iface-out.',
     tags: ['correctness', 'iptables'],
     messages: {
       wrongTable:
@@ -82,6 +111,12 @@ export default defineRule<'wrongTable' | 'wrongChain' | 'wrongChainViaJump'>({
       wrongChainViaJump:
         '{target} only works in {allowed}, but {hook} reaches this rule ({path}): the kernel rejects it (EINVAL) and '
         + 'iptables-restore refuses the whole {table} table. Stop jumping to {chain} from {hook} ({jump}).',
+      matchWrongHook:
+        '{match} only works in the {allowed} chains, but {hook} reaches this rule ({path}): the kernel rejects it '
+        + '(EINVAL) and iptables-restore refuses the whole {table} table.',
+      tcpmssWithoutTcp:
+        'TCPMSS rewrites a TCP option, so the kernel accepts it only in a rule restricted to "-p tcp" (EINVAL '
+        + 'otherwise) and iptables-restore refuses the whole {table} table. Add "-p tcp --tcp-flags SYN,RST SYN".',
     },
     options: { type: 'object', properties: {}, additionalProperties: false },
     defaultOptions: {},
@@ -94,6 +129,22 @@ export default defineRule<'wrongTable' | 'wrongChain' | 'wrongChainViaJump'>({
         const graph = chainGraph(table);
         for (const chain of table.chains) {
           for (const rule of chain.rules) {
+            for (const m of rule.matches) {
+              const restriction = matchRestriction(m);
+              if (!restriction) continue;
+              const hook = [...graph.hooksReaching(chain.name)].filter((h) => !restriction.hooks.includes(h)).sort()[0];
+              if (!hook) continue;
+              const path = chain.builtin ? [chain.name] : graph.pathFrom(hook, chain.name)!;
+              context.report({
+                at: rule.span,
+                messageId: 'matchWrongHook',
+                data: { match: restriction.name, allowed: restriction.hooks.join(', '), hook, path: path.join(' → '), table: table.name },
+                fix: deleteCommand(family, rule),
+              });
+            }
+            if (rule.target?.kind === 'TCPMSS' && (!rule.protocol || rule.protocol.negated || rule.protocol.name !== 'tcp')) {
+              context.report({ at: rule.span, messageId: 'tcpmssWithoutTcp', data: { table: table.name }, fix: deleteCommand(family, rule) });
+            }
             if (!rule.target) continue;
             const r = restrictionOf(rule.target, backend);
             if (!r) continue;
