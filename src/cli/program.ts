@@ -45,6 +45,10 @@ function colourOptions(command: Command): Command {
 }
 
 const HELP_AFTER = `
+More commands (each with its own --help):
+  diff [options] <old> <new>      what became reachable, or stopped being, between two snapshots
+  graph [options] [paths...]      the paths from each interface to each container, as Mermaid or DOT
+
 Exit codes: 0 no finding at or above the failure threshold, 1 findings at or above it,
 2 usage error, invalid config, unreadable or unparseable input, or an internal error.
 Config: .dockfw-lint.json in the working directory or above (or --config FILE).`;
