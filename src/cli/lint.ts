@@ -82,7 +82,7 @@ export async function runLint(paths: readonly string[], flags: LintFlags, io: Cl
     config: flags.config,
     progress,
   }).finally(() => { progressShown = progress.finish(); });
-  if (debugging(io)) io.stderr.write(`dockfw-lint: debug: ${collected.inputs.length} files linted ${outcome.workers > 0 ? `by ${outcome.workers} worker threads` : 'in the main thread'}\n`);
+  if (debugging(io)) io.stderr.write(`dockfw-lint: debug: ${collected.inputs.length} files linted ${outcome.workers > 0 ? `by the main thread and ${outcome.workers} worker thread${outcome.workers === 1 ? '' : 's'}` : 'in the main thread'}\n`);
   const errors = [...collected.errors, ...outcome.errors].sort((a, b) =>
     (a.span.file < b.span.file ? -1 : a.span.file > b.span.file ? 1 : 0) || a.span.line - b.span.line || a.span.column - b.span.column);
   const ran = activeRules(effective.rules, effective.ruleConfig, quiet);

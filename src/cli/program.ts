@@ -70,7 +70,7 @@ export function buildProgram(io: CliIO, exit: { code: number }): Command {
     .option('--list-rules', 'list the rules with their default severity')
     .option('--baseline <file>', 'accept the findings listed in this baseline file; report its stale entries (DFW005)')
     .option('--write-baseline <file>', 'write the current findings to a baseline file and exit 0')
-    .option('--jobs <n>', 'worker threads for more than 50 files (default: the number of CPUs; 1: no workers)', jobsOption)
+    .option('--jobs <n>', 'threads that lint more than 50 files: this one and n-1 workers (default: the number of CPUs)', jobsOption)
     .addHelpText('after', HELP_AFTER)
     .action(async (paths: string[], options: Record<string, unknown>) => {
       exit.code = await runLint(paths, {

@@ -10,7 +10,7 @@ import type { HostInput } from '../engine/host.ts';
 import type { Finding, LintRule } from '../engine/types.ts';
 import { bundledEntry, runPool } from './pool.ts';
 import type { Progress, SeverityCounts } from './progress.ts';
-import { chunk, hostGroups, lintSlice, type SliceResult, type SliceSettings } from './slice.ts';
+import { chunk, hostGroups, lintSlice, type HostGroup, type SliceResult, type SliceSettings } from './slice.ts';
 import { FLEET_WORKER, type WorkerSetup } from './worker.ts';
 
 /** Below this many files, starting workers (~0.1 s each) costs more than it saves. */
@@ -22,9 +22,9 @@ export function defaultJobs(): number {
   return availableParallelism();
 }
 
-/** How many workers a run gets: none (this thread) for small runs, `--jobs 1`, or from sources. */
+/** How many worker threads a run gets besides this one (`--jobs N`: N threads lint): none for small runs, `--jobs 1`, or from sources. */
 export function workersFor(files: number, jobs: number, bundled: boolean): number {
-  return jobs > 1 && files > FLEET_MIN_FILES && bundled ? jobs : 0;
+  return jobs > 1 && files > FLEET_MIN_FILES && bundled ? jobs - 1 : 0;
 }
 
 export interface FleetRequest {
@@ -45,7 +45,7 @@ export interface FleetOutcome {
   readonly suppressed: number;
   /** Files whose hosts were linted completely (read and parsed). */
   readonly linted: ReadonlySet<string>;
-  /** Worker threads used (0: this thread). */
+  /** Worker threads used besides this one (0: this thread alone). */
   readonly workers: number;
 }
 
@@ -73,7 +73,7 @@ export async function lintInputs(request: FleetRequest, entry: URL | undefined =
     for (const f of result.findings) counts[f.severity]++;
     request.progress?.update(filesDone, counts);
   };
-  const workers = Math.min(workersFor(total, request.jobs, entry !== undefined), groups.length);
+  const workers = Math.min(workersFor(total, request.jobs, entry !== undefined), Math.max(0, groups.length - 1));
   if (workers === 0) {
     const results = chunk(groups, LOCAL_SLICE).map((slice) => {
       const result = lintSlice(slice, request.rules, request.slice);
@@ -82,11 +82,12 @@ export async function lintInputs(request: FleetRequest, entry: URL | undefined =
     });
     return merge(results, request, 0);
   }
-  // Small slices balance the load; not so small that messages dominate.
-  const size = Math.max(1, Math.min(LOCAL_SLICE, Math.ceil(groups.length / (workers * 8))));
+  // Small slices balance the load (and keep the tail short); not so small that messages dominate.
+  const size = Math.max(1, Math.min(LOCAL_SLICE, Math.ceil(groups.length / ((workers + 1) * 8))));
   const slices = chunk(groups, size);
-  const started = Math.min(workers, slices.length);
+  const started = Math.min(workers, slices.length - 1);
   const setup: WorkerSetup = { [FLEET_WORKER]: true, cwd: request.cwd, config: request.config, slice: request.slice };
-  const results = await runPool(entry!, setup, slices, started, progressed);
+  const local = (slice: readonly HostGroup[]) => lintSlice(slice, request.rules, request.slice);
+  const results = await runPool(entry!, setup, slices, started, local, progressed);
   return merge(results, request, started);
 }

@@ -66,15 +66,15 @@ describe('worker threads give the bytes of a single-thread run', () => {
   for (const format of ['text', 'json']) {
     it(format, () => {
       const single = run(['--format', format, '--jobs', '1', 'hosts']);
-      const fleet = run(['--format', format, '--jobs', '2', 'hosts']);
+      const fleet = run(['--format', format, '--jobs', '3', 'hosts']);
       const files = HOSTS + 3;
       expect(single.stderr).toContain(`dockfw-lint: debug: ${files} files linted in the main thread\n`);
-      expect(fleet.stderr).toContain(`dockfw-lint: debug: ${files} files linted by 2 worker threads\n`);
+      expect(fleet.stderr).toContain(`dockfw-lint: debug: ${files} files linted by the main thread and 2 worker threads\n`);
       expect(fleet.code).toBe(2);
       expect(single.code).toBe(2);
       expect(fleet.stdout.length).toBeGreaterThan(10_000);
       expect(fleet.stdout).toBe(single.stdout);
-      expect(fleet.stderr.replace(/ by 2 worker threads/, ' in the main thread')).toBe(single.stderr);
+      expect(fleet.stderr.replace(/ by the main thread and 2 worker threads/, ' in the main thread')).toBe(single.stderr);
       if (format === 'text') {
         expect(single.stdout).toContain('DFW003');
         expect(single.stdout).toContain('unused suppression of DFW111');
@@ -114,7 +114,7 @@ describe('worker threads give the bytes of a single-thread run', () => {
     const local = await lintInputs(request, undefined);
     const threaded = await lintInputs(request, pathToFileURL(cliPath));
     expect(local.workers).toBe(0);
-    expect(threaded.workers).toBe(3);
+    expect(threaded.workers).toBe(2);
     expect(threaded.findings).toEqual(local.findings);
     expect(threaded.errors).toEqual(local.errors);
     expect(threaded.suppressed).toBe(local.suppressed);
@@ -124,7 +124,8 @@ describe('worker threads give the bytes of a single-thread run', () => {
 
 describe('when workers are used', () => {
   it(`only for more than ${FLEET_MIN_FILES} files, more than one job, and from the bundle`, () => {
-    expect(workersFor(FLEET_MIN_FILES + 1, 2, true)).toBe(2);
+    expect(workersFor(FLEET_MIN_FILES + 1, 2, true)).toBe(1);
+    expect(workersFor(FLEET_MIN_FILES + 1, 4, true)).toBe(3);
     expect(workersFor(FLEET_MIN_FILES, 2, true)).toBe(0);
     expect(workersFor(1000, 1, true)).toBe(0);
     expect(workersFor(1000, 8, false)).toBe(0);
