@@ -64,7 +64,8 @@ batches.sort((a, b) => a - b);
 process.stdout.write(JSON.stringify({ medianMs: batches[Math.floor(batches.length / 2)], minMs: batches[0], maxMs: batches[batches.length - 1], queries: count }));
 `;
 
-function runChild(args) {
+/** Runs node with args; resolves { code, stdout } (the CLI exits 1 on findings, which is no failure here). */
+function spawnNode(args) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -72,20 +73,23 @@ function runChild(args) {
     child.stdout.on('data', (chunk) => { stdout += chunk; });
     child.stderr.on('data', (chunk) => { stderr += chunk; });
     child.on('error', reject);
-    child.on('close', (code) => {
-      if (code === 0 && stdout.trim().startsWith('{')) resolve(JSON.parse(stdout));
-      else if (args.includes('--format')) resolve({ code, stdout });
-      else reject(new Error(`child exited with ${code}: ${stderr.trim().split('\n').slice(-3).join(' ')}`));
-    });
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/** A measuring child: exit 0 and one JSON object on stdout. */
+async function runChild(args) {
+  const { code, stdout, stderr } = await spawnNode(args);
+  if (code === 0 && stdout.trim().startsWith('{')) return JSON.parse(stdout);
+  throw new Error(`child exited with ${code}: ${stderr.trim().split('\n').slice(-3).join(' ')}`);
 }
 
 async function timeCli(cli, file) {
   const started = performance.now();
-  const result = await runChild([cli, '--format', 'json', file]);
+  const result = await spawnNode([cli, '--format', 'json', '--failure-threshold', 'none', file]);
   const ms = performance.now() - started;
   let findings = null;
-  try { findings = JSON.parse(result.stdout ?? '{}').findings?.length ?? null; } catch { /* not JSON */ }
+  try { findings = JSON.parse(result.stdout).findings?.length ?? null; } catch { /* not JSON */ }
   return { ms, code: result.code, findings };
 }
 
