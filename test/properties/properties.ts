@@ -42,7 +42,7 @@ export interface PropertyDef {
   readonly name: string;
   /** Runs in `npm test`. */
   readonly testRuns: number;
-  build(options: PropertyOptions): fc.IRawProperty<any, boolean>;
+  build(options: PropertyOptions, onRun?: () => void): fc.IRawProperty<any, boolean>;
 }
 
 function failure(message: string, details: Record<string, unknown> = {}): Error {
@@ -391,62 +391,75 @@ export async function checkMutatedCli(m: MutatedFile, knownBugs = false): Promis
 // ---------------------------------------------------------------------------
 // The catalogue
 
+/** `onRun` is called before each run (the fuzz runner's watchdog counts runs with it). */
+type OnRun = (() => void) | undefined;
+
+function sync<T>(arb: fc.Arbitrary<T>, check: (value: T) => void, onRun: OnRun): fc.IRawProperty<[T], boolean> {
+  return fc.property(arb, (value) => { onRun?.(); check(value); });
+}
+
+function async<T>(arb: fc.Arbitrary<T>, check: (value: T) => Promise<void>, onRun: OnRun): fc.IRawProperty<[T], boolean> {
+  return fc.asyncProperty(arb, async (value) => { onRun?.(); await check(value); });
+}
+
 export const PROPERTIES: readonly PropertyDef[] = [
   {
     name: 'parse-valid',
     testRuns: 300,
-    build: (o) => fc.property(anyRulesetArb(genOptions(o)), (r) => checkParsesCleanly(r)),
+    build: (o, onRun) => sync(anyRulesetArb(genOptions(o), size(o)), checkParsesCleanly, onRun),
   },
   {
     name: 'round-trip',
     testRuns: 300,
-    build: (o) => fc.property(anyRulesetArb(genOptions(o)), (r) => checkRoundTrip(r)),
+    build: (o, onRun) => sync(anyRulesetArb(genOptions(o), size(o)), checkRoundTrip, onRun),
   },
   {
     name: 'quoting',
     testRuns: 400,
-    build: () => fc.property(quotingArb, (q) => checkQuoting(q)),
+    build: (_o, onRun) => sync(quotingArb, checkQuoting, onRun),
   },
   {
     name: 'simulator-terminates',
     testRuns: 250,
-    build: (o) => fc.property(
-      fc.tuple(fc.constantFrom<Family>('ipv4', 'ipv6'), fc.boolean(), fc.boolean()).chain(([family, loops, decidableOnly]) => rulesetArb({ ...DEFAULT_GEN, ...genOptions(o), family, loops, decidableOnly }, size(o))),
-      fc.array(packetChoiceArb, { minLength: 1, maxLength: 8 }),
-      (r, choices) => checkSimulator(r, choices),
+    build: (o, onRun) => sync(
+      fc.tuple(
+        fc.tuple(fc.constantFrom<Family>('ipv4', 'ipv6'), fc.boolean(), fc.boolean()).chain(([family, loops, decidableOnly]) => rulesetArb({ ...DEFAULT_GEN, ...genOptions(o), family, loops, decidableOnly }, size(o))),
+        fc.array(packetChoiceArb, { minLength: 1, maxLength: 8 }),
+      ),
+      ([r, choices]) => checkSimulator(r, choices),
+      onRun,
     ),
   },
   {
     name: 'lint-generated',
     testRuns: 60,
-    build: (o) => fc.property(anyRulesetArb(genOptions(o)), (r) => { checkLint(r.text, r.spec.family, 'generated.txt'); }),
+    build: (o, onRun) => sync(anyRulesetArb(genOptions(o), size(o)), (r) => { checkLint(r.text, r.spec.family, 'generated.txt'); }, onRun),
   },
   {
     name: 'exposure-docker',
     testRuns: 60,
-    build: (o) => fc.property(dockerHostArb({ ...DEFAULT_GEN, ...exposureGen(o) }), fc.nat(), (spec: DockerHostSpec, pick) => {
-      const text = renderDockerHost(spec);
-      checkExposure(parseOne(text, 'ipv4', 'docker-host.txt'), pick);
-    }),
+    build: (o, onRun) => sync(fc.tuple(dockerHostArb({ ...DEFAULT_GEN, ...exposureGen(o) }), fc.nat()), ([spec, pick]: [DockerHostSpec, number]) => {
+      checkExposure(parseOne(renderDockerHost(spec), 'ipv4', 'docker-host.txt'), pick);
+    }, onRun),
   },
   {
     name: 'exposure-generic',
     testRuns: 120,
-    build: (o) => fc.property(
-      fc.constantFrom<Family>('ipv4', 'ipv6').chain((family) => rulesetArb({ ...DEFAULT_GEN, ...exposureGen(o), family }, size(o))),
-      fc.nat(),
-      (r, pick) => { checkExposure(parseOne(r.text, r.spec.family), pick, 8); },
+    build: (o, onRun) => sync(
+      fc.tuple(fc.constantFrom<Family>('ipv4', 'ipv6').chain((family) => rulesetArb({ ...DEFAULT_GEN, ...exposureGen(o), family }, size(o))), fc.nat()),
+      ([r, pick]) => { checkExposure(parseOne(r.text, r.spec.family), pick, 8); },
+      onRun,
     ),
   },
   {
     name: 'mutated-corpus',
     testRuns: 120,
-    build: (o) => fc.property(mutatedFileArb(), (m) => checkMutatedFile(m, o.knownBugs)),
+    build: (o, onRun) => sync(mutatedFileArb(), (m) => checkMutatedFile(m, o.knownBugs), onRun),
   },
   {
     name: 'mutated-cli',
     testRuns: 40,
-    build: (o) => fc.asyncProperty(mutatedFileArb(), (m) => checkMutatedCli(m, o.knownBugs)),
+    build: (o, onRun) => async(mutatedFileArb(), (m) => checkMutatedCli(m, o.knownBugs), onRun),
   },
 ];
 
