@@ -74,8 +74,13 @@ export function internetSources(family: Family): AddressSet {
 }
 
 /** 127.0.0.0/8 or ::1. */
+const LOOPBACK: Readonly<Record<Family, AddressSet>> = {
+  ipv4: AddressSet.fromCidrs('ipv4', ['127.0.0.0/8']),
+  ipv6: AddressSet.fromCidrs('ipv6', ['::1/128']),
+};
+
 export function isLoopback(family: Family, address: string): boolean {
-  return AddressSet.fromCidrs(family, [family === 'ipv4' ? '127.0.0.0/8' : '::1/128']).containsText(address);
+  return LOOPBACK[family].containsText(address);
 }
 
 const PREFERRED: Readonly<Record<Family, readonly string[]>> = {

@@ -41,8 +41,14 @@ export const PRIVATE_RANGES: Readonly<Record<Family, readonly string[]>> = {
 };
 
 /** Every public source address: the complement of PRIVATE_AND_SPECIAL. */
+const PUBLIC_SOURCES: Readonly<Record<Family, AddressSet>> = {
+  ipv4: AddressSet.fromCidrs('ipv4', PRIVATE_AND_SPECIAL.ipv4).complement(),
+  ipv6: AddressSet.fromCidrs('ipv6', PRIVATE_AND_SPECIAL.ipv6).complement(),
+};
+
+/** Sets are immutable, so one per family serves every call. */
 export function publicSources(family: Family): AddressSet {
-  return AddressSet.fromCidrs(family, PRIVATE_AND_SPECIAL[family]).complement();
+  return PUBLIC_SOURCES[family];
 }
 
 /** CIDRs of one family out of a mixed list. */
