@@ -210,9 +210,20 @@ function lexLine(line: string, offset: number, lineNumber: number, tokens: IToke
       });
       return;
     }
+    const next = skipSpaces(line, end);
+    const command = line.slice(next, nextWordEnd(line, next));
+    if (!CHAIN_COMMANDS.has(command)) {
+      // Counters only prefix a rule command; anything else would leave the parser guessing.
+      errors.push({
+        line: lineNumber, column: next + 1, endColumn: Math.max(next, nextWordEnd(line, next)) + 1,
+        message: command === '' ? 'counters without a command' : `unexpected "${command}" after counters`,
+        found: command === '' ? 'end of line' : command,
+        expected: 'a command after [packets:bytes], e.g. -A CHAIN …',
+      });
+      return;
+    }
     emit(Counters, i, end);
-    i = skipSpaces(line, end);
-    if (i >= line.length) return;
+    i = next;
   }
   const wordEnd = nextWordEnd(line, i);
   const firstWord = line.slice(i, wordEnd);

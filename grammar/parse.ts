@@ -155,7 +155,10 @@ function* statementsOf(source: Lines, group: Group, file: string, errors: ParseE
         hint: found === 'end of line' ? 'the line is incomplete' : 'remove the extra text or fix the statement',
       });
     }
-    for (const statement of parsed.statements) if (!badLines.has(statement.at.line)) yield statement;
+    // A statement recovery built around an inserted token has no real position: drop it.
+    for (const statement of parsed.statements) {
+      if (Number.isInteger(statement.at.line) && !badLines.has(statement.at.line)) yield statement;
+    }
   }
 }
 

@@ -58,12 +58,44 @@ export class AddressSet {
     return set;
   }
 
-  /** The set an `-s`/`-d` match selects (negation applied). Non-prefix masks are approximated by their prefix. */
+  /** The set an `-s`/`-d` match selects (negation applied), exact also for masks that are not a prefix. */
   static fromMatch(family: Family, match: AddressMatch | undefined): AddressSet {
     if (!match) return AddressSet.all(family);
-    const prefix = match.prefixLength === -1 ? bitsOf(family) : match.prefixLength;
-    const set = AddressSet.cidr(family, match.address, prefix);
+    const set = match.prefixLength === -1 && match.mask
+      ? AddressSet.masked(family, match.address, match.mask)
+      : AddressSet.cidr(family, match.address, match.prefixLength);
     return match.negated ? set.complement() : set;
+  }
+
+  /**
+   * {x : x & mask = address & mask} for any mask (`10.0.0.0/255.0.255.0`). Free bits below the
+   * lowest set mask bit form each interval; every combination of the other free bits is one
+   * interval. Past 2^16 intervals the set is approximated by the mask's leading prefix.
+   */
+  static masked(family: Family, address: string, maskText: string): AddressSet {
+    const bits = bitsOf(family);
+    const base = addressToBigint(family, address);
+    const mask = addressToBigint(family, maskText);
+    if (base === undefined || mask === undefined) return AddressSet.empty(family);
+    let low = 0;
+    while (low < bits && ((mask >> BigInt(low)) & 1n) === 0n) low++;
+    const freeHigh: number[] = [];
+    for (let b = low; b < bits; b++) if (((mask >> BigInt(b)) & 1n) === 0n) freeHigh.push(b);
+    if (freeHigh.length > 16) {
+      let prefix = 0;
+      while (prefix < bits && ((mask >> BigInt(bits - 1 - prefix)) & 1n) === 1n) prefix++;
+      return AddressSet.cidr(family, address, prefix);
+    }
+    const fixed = base & mask;
+    const span = (1n << BigInt(low)) - 1n;
+    const starts: bigint[] = [];
+    for (let combination = 0; combination < 1 << freeHigh.length; combination++) {
+      let start = fixed;
+      freeHigh.forEach((b, k) => { if ((combination >> k) & 1) start |= 1n << BigInt(b); });
+      starts.push(start);
+    }
+    starts.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    return starts.reduce((set, start) => set.union(AddressSet.range(family, start, start + span)), AddressSet.empty(family));
   }
 
   isEmpty(): boolean {

@@ -224,10 +224,16 @@ function compileMatch(family: Family, m: Match, unknownReasons: string[]): Predi
               r = ctx.facts.isLocal(family, value, text);
             }
           }
-          else if (type === 'MULTICAST') r = tri(isMulticast(family, value));
-          else if (type === 'BROADCAST') r = family === 'ipv4' && value === 0xffffffff ? MATCH : NO;
-          else if (type === 'UNICAST') {
-            const local = ctx.facts.isLocal(family, value, text);
+          else if (type === 'MULTICAST') {
+            if (source && ctx.sourceSets) ctx.sourceSets.push(MULTICAST_SETS[family]);
+            r = tri(isMulticast(family, value));
+          } else if (type === 'BROADCAST') {
+            if (source && ctx.sourceSets) ctx.sourceSets.push(BROADCAST_SETS[family]);
+            r = family === 'ipv4' && value === 0xffffffff ? MATCH : NO;
+          } else if (type === 'UNICAST') {
+            if (source && ctx.sourceSets) ctx.sourceSets.push(MULTICAST_SETS[family], ctx.facts.knownLocal);
+            // A source is the host's own only if it is certainly one of its addresses.
+            const local = source ? tri(ctx.facts.knownLocal.contains(BigInt(value))) : ctx.facts.isLocal(family, value, text);
             r = isMulticast(family, value) ? NO : local === MATCH ? NO : local === NO ? MATCH : UNKNOWN;
           } else r = NO;
           if (r === MATCH) { result = MATCH; break; }
@@ -300,6 +306,15 @@ function compileMatch(family: Family, m: Match, unknownReasons: string[]): Predi
     }
   }
 }
+
+const MULTICAST_SETS: Readonly<Record<Family, AddressSet>> = {
+  ipv4: AddressSet.fromCidrs('ipv4', ['224.0.0.0/4']),
+  ipv6: AddressSet.fromCidrs('ipv6', ['ff00::/8']),
+};
+const BROADCAST_SETS: Readonly<Record<Family, AddressSet>> = {
+  ipv4: AddressSet.fromCidrs('ipv4', ['255.255.255.255/32']),
+  ipv6: AddressSet.empty('ipv6'),
+};
 
 function isMulticast(family: Family, value: number | bigint): boolean {
   if (family === 'ipv4') return ((value as number) >>> 28) === 0xe;
