@@ -105,17 +105,21 @@ export const analysisSection = {
     const rows = [];
     const targets = [];
     const measured = {};
-    for (const name of ['docker-500.txt', 'kube-170k.txt']) {
-      const file = byName[name];
-      if (!file) continue;
+    /** `runs` measurements of one thing: their summary and the last result (for its details). */
+    const repeat = async (label, measure) => {
       const times = [];
       let last;
       for (let i = 0; i < runs; i++) {
-        log(`analysis: exposure ${name} run ${i + 1}/${runs}`);
-        last = await runChild(['--input-type=module', '-e', EXPOSURE_CHILD, pathToFileURL(bundle).href, file.path]);
+        log(`analysis: ${label} run ${i + 1}/${runs}`);
+        last = await measure();
         times.push(last.ms);
       }
-      const s = summarize(times);
+      return { s: summarize(times), last };
+    };
+    for (const name of ['docker-500.txt', 'kube-170k.txt']) {
+      const file = byName[name];
+      if (!file) continue;
+      const { s, last } = await repeat(`exposure ${name}`, () => runChild(['--input-type=module', '-e', EXPOSURE_CHILD, pathToFileURL(bundle).href, file.path]));
       measured[`exposure:${name}`] = { ...s, entries: last.entries, parseMs: last.parseMs, peakRss: last.peakRss };
       rows.push({ what: `exposure ${name} (incl. parse)`, median: fmt.ms(s.median), min: fmt.ms(s.min), max: fmt.ms(s.max), detail: `${last.entries} entries; parse ${fmt.ms(last.parseMs)}; peak RSS ${fmt.mb(last.peakRss)}` });
       targets.push(target(`exposure ${name} incl. parse`, s.median, EXPOSURE_LIMIT_MS, { unit: 'ms' }));
@@ -130,14 +134,7 @@ export const analysisSection = {
     for (const name of ['docker-500.txt', 'kube-170k.txt']) {
       const file = byName[name];
       if (!file) continue;
-      const times = [];
-      let last;
-      for (let i = 0; i < runs; i++) {
-        log(`analysis: lint ${name} run ${i + 1}/${runs}`);
-        last = await timeCli(cli, file.path);
-        times.push(last.ms);
-      }
-      const s = summarize(times);
+      const { s, last } = await repeat(`lint ${name}`, () => timeCli(cli, file.path));
       measured[`lint:${name}`] = { ...s, findings: last.findings, exitCode: last.code };
       rows.push({ what: `lint ${name} (CLI, all rules, incl. start-up)`, median: fmt.ms(s.median), min: fmt.ms(s.min), max: fmt.ms(s.max), detail: `${last.findings ?? '?'} findings, exit ${last.code}` });
       if (name === 'kube-170k.txt') targets.push(target('lint kube-170k incl. start-up', s.median, LINT_LIMIT_MS, { unit: 'ms' }));
