@@ -42,17 +42,9 @@ export interface GenOptions {
   readonly decidableOnly: boolean;
   /** Generate inputs that trigger bugs already reported (fuzz --known-bugs). */
   readonly knownBugs: boolean;
-  /**
-   * Leave out what exposure() is known to get wrong (the exposure properties set this unless
-   * fuzzing with --known-bugs; test/properties/known-bugs.test.ts holds the failing cases):
-   * dotted masks that are not prefixes (`-s 10.0.0.0/255.0.255.0`, taken for one address by
-   * AddressSet.fromMatch) and `-m addrtype --src-type` other than LOCAL (source-dependent, but
-   * no source set is reported to the exposure refinement).
-   */
-  readonly avoidExposureBugs: boolean;
 }
 
-export const DEFAULT_GEN: GenOptions = { family: 'ipv4', loops: false, decidableOnly: false, knownBugs: false, avoidExposureBugs: false };
+export const DEFAULT_GEN: GenOptions = { family: 'ipv4', loops: false, decidableOnly: false, knownBugs: false };
 
 function chainNameArb(options: GenOptions): fc.Arbitrary<string> {
   const names = fc.oneof(
@@ -96,9 +88,17 @@ export function v6Text(value: bigint): string {
 }
 
 /** An address with a prefix (host bits possibly set: iptables clears them), or a dotted mask. */
-function cidrArb(family: Family, nonPrefixMasks: boolean): fc.Arbitrary<string> {
+/**
+ * KNOWN BUG (src/model/addrset.ts AddressSet.masked): a dotted mask leaving more than 16 bits free
+ * above its lowest set bit (`/0.0.0.255`, `/0.255.0.255`) is approximated by its leading prefix,
+ * so exposure() is not exact for it. Such masks only with `knownBugs`; the failing case is in
+ * test/properties/known-bugs.test.ts.
+ */
+const WIDE_MASKS = ['0.0.0.255', '0.255.0.255', '0.0.255.255'];
+
+function cidrArb(family: Family, knownBugs = false): fc.Arbitrary<string> {
   if (family === 'ipv4') {
-    const masks = nonPrefixMasks ? ['255.255.255.0', '255.255.0.0', '255.0.255.0', '0.0.0.255', '255.255.255.252'] : ['255.255.255.0', '255.255.0.0', '255.255.255.252', '0.0.0.0'];
+    const masks = ['255.255.255.0', '255.255.0.0', '255.0.255.0', '255.255.255.252', '0.0.0.0', ...(knownBugs ? WIDE_MASKS : [])];
     return fc.oneof(
       { weight: 3, arbitrary: fc.constantFrom(...V4_POOL) },
       { weight: 2, arbitrary: fc.tuple(fc.nat({ max: 0xffffffff }), fc.integer({ min: 0, max: 32 })).map(([v, p]) => `${v4Text(v)}/${p}`) },
@@ -115,7 +115,7 @@ function cidrArb(family: Family, nonPrefixMasks: boolean): fc.Arbitrary<string> 
 }
 
 function addressArb(family: Family): fc.Arbitrary<string> {
-  return cidrArb(family, false).map((c) => c.split('/')[0]!);
+  return cidrArb(family).map((c) => c.split('/')[0]!);
 }
 
 const portArb: fc.Arbitrary<number> = fc.oneof(fc.constantFrom(22, 80, 443, 8080, 2375, 53, 0, 65535, 5432, 3000, 9000), fc.integer({ min: 0, max: 65535 }));
@@ -236,8 +236,7 @@ const subset = (items: readonly string[]) => fc.uniqueArray(fc.constantFrom(...i
 
 function matchArb(options: GenOptions): fc.Arbitrary<MatchSpec> {
   const { family, decidableOnly } = options;
-  const cidr = cidrArb(family, !options.avoidExposureBugs);
-  const sourceTypes = options.avoidExposureBugs ? ['LOCAL'] : ADDR_TYPES;
+  const cidr = cidrArb(family, options.knownBugs);
   const portOpt = fc.record({ e: portExprArb, neg: negArb });
   const decidable: fc.Arbitrary<MatchSpec>[] = [
     fc.record({
@@ -262,7 +261,7 @@ function matchArb(options: GenOptions): fc.Arbitrary<MatchSpec> {
     fc.record({ m: fc.constant('state' as const), states: subset(STATES), neg: negArb }),
     fc.record({
       m: fc.constant('addrtype' as const),
-      src: optional(fc.record({ types: subset(sourceTypes), neg: negArb })),
+      src: optional(fc.record({ types: subset(ADDR_TYPES), neg: negArb })),
       dst: optional(fc.record({ types: subset(ADDR_TYPES), neg: negArb })),
       limit: optional(fc.constantFrom('in' as const, 'out' as const), 4),
     }),
@@ -305,7 +304,7 @@ function targetArb(family: Family): fc.Arbitrary<TargetSpec> {
 export function ruleSpecArb(options: GenOptions): fc.Arbitrary<RuleSpec> {
   const { family } = options;
   const protoNames = family === 'ipv4' ? ['tcp', 'udp', 'icmp', 'sctp', 'all', '47', 'TCP', '6'] : ['tcp', 'udp', 'ipv6-icmp', 'icmpv6', 'sctp', 'all', '47'];
-  const cidr = cidrArb(family, !options.avoidExposureBugs);
+  const cidr = cidrArb(family, options.knownBugs);
   const addresses = fc.record({
     cidrs: fc.oneof({ weight: 5, arbitrary: cidr.map((c) => [c]) }, { weight: 1, arbitrary: fc.array(cidr, { minLength: 2, maxLength: 3 }) }),
     neg: negArb,

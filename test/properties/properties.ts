@@ -85,10 +85,6 @@ function genOptions(options: PropertyOptions, extra: Partial<GenOptions> = {}): 
   return { ...extra, knownBugs: options.knownBugs };
 }
 
-/** For exposure: what exposure() is known to get wrong only with --known-bugs (see GenOptions.avoidExposureBugs). */
-function exposureGen(options: PropertyOptions): Partial<GenOptions> {
-  return { knownBugs: options.knownBugs, avoidExposureBugs: !options.knownBugs };
-}
 
 function size(options: PropertyOptions) {
   return options.large ? { maxTables: 5, maxChains: 8, maxStatements: 30 } : {};
@@ -438,7 +434,7 @@ export const PROPERTIES: readonly PropertyDef[] = [
   {
     name: 'exposure-docker',
     testRuns: 60,
-    build: (o, onRun) => sync(fc.tuple(dockerHostArb({ ...DEFAULT_GEN, ...exposureGen(o) }), fc.nat()), ([spec, pick]: [DockerHostSpec, number]) => {
+    build: (o, onRun) => sync(fc.tuple(dockerHostArb({ ...DEFAULT_GEN, ...genOptions(o) }), fc.nat()), ([spec, pick]: [DockerHostSpec, number]) => {
       checkExposure(parseOne(renderDockerHost(spec), 'ipv4', 'docker-host.txt'), pick);
     }, onRun),
   },
@@ -446,7 +442,7 @@ export const PROPERTIES: readonly PropertyDef[] = [
     name: 'exposure-generic',
     testRuns: 120,
     build: (o, onRun) => sync(
-      fc.tuple(fc.constantFrom<Family>('ipv4', 'ipv6').chain((family) => rulesetArb({ ...DEFAULT_GEN, ...exposureGen(o), family }, size(o))), fc.nat()),
+      fc.tuple(fc.constantFrom<Family>('ipv4', 'ipv6').chain((family) => rulesetArb({ ...DEFAULT_GEN, ...genOptions(o), family }, size(o))), fc.nat()),
       ([r, pick]) => { checkExposure(parseOne(r.text, r.spec.family), pick, 8); },
       onRun,
     ),
