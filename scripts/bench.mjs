@@ -13,13 +13,14 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_OUT_DIR } from './gen/index.mjs';
 import { analysisSection } from './bench/analysis.mjs';
+import { boundsSection } from './bench/bounds.mjs';
 import { fleetSection } from './bench/fleet.mjs';
 import { parseSection } from './bench/parse.mjs';
 import { renderTable } from './bench/report.mjs';
 import { startupSection } from './bench/startup.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const SECTIONS = [parseSection, startupSection, analysisSection, fleetSection];
+const SECTIONS = [parseSection, startupSection, analysisSection, fleetSection, boundsSection];
 
 const USAGE = `usage: node --expose-gc scripts/bench.mjs [options]
   --only NAMES        comma-separated sections to run (${SECTIONS.map((section) => section.name).join(', ')})
