@@ -117,6 +117,26 @@ describe('the whole lint grows linearly', () => {
   });
 });
 
+describe('large collections are not spread into a call (RangeError: Maximum call stack size exceeded)', () => {
+  const badLines = `*filter\n${'x\n'.repeat(200_000)}COMMIT\n`;
+
+  it('a file of 200,000 bad lines parses to 200,000 located errors', { timeout: 60_000 }, () => {
+    expect(parseText(badLines).errors.length).toBe(200_000);
+  });
+
+  it.fails('… and lints to them (src/engine/host.ts `errors.push(...result.errors)` throws: the CLI says "internal error", exit 2)', { timeout: 60_000 }, () => {
+    expect(lint(badLines).errors.length).toBe(200_000);
+  });
+
+  it.fails('a chain of 200,000 rules goes through the Docker model (src/model/docker/chains.ts indexRuleset `allRules.push(...chain.rules)`: 1,000,000 rules in one chain crash the whole lint)', { timeout: 60_000 }, () => {
+    const ruleset = parseText(oneChain(1)).rulesets[0]!;
+    const [table] = ruleset.tables;
+    const [input, ...others] = table!.chains;
+    const big = { ...ruleset, tables: [{ ...table!, chains: [{ ...input!, rules: Array(200_000).fill(input!.rules[0]!) }, ...others] }] };
+    expect(() => recogniseDocker(big)).not.toThrow();
+  });
+});
+
 describe('the simulator on deep and branching jump graphs', () => {
   const probe: Packet = { family: 'ipv4', proto: 'tcp', src: '198.51.100.7', dst: '203.0.113.10', sport: 40000, dport: 22, inInterface: 'eth0', state: 'NEW' };
   const simulate = (text: string) => {
