@@ -26,11 +26,8 @@ const TARGET_NAMES = new Set([
 const BUILTIN_NAMES = new Set(Object.values(BUILTIN_CHAINS).flat());
 
 /**
- * Names of Object.prototype's members (`constructor`, `toString`, `__proto__` …).
- * KNOWN BUG (grammar/modules.ts isKnownTarget uses `name in TARGET_OPTIONS`): a chain
- * with such a name is taken for a target, so `-j constructor` is not followed. Kept out
- * of the generated names unless `knownBugs` is set; test/robustness/no-code.test.ts
- * holds the failing test.
+ * Names of Object.prototype's members (`constructor`, `toString`, `__proto__` …): chain names
+ * like any other (a chain so named was once taken for a target; test/robustness/no-code.test.ts).
  */
 export const PROTOTYPE_NAMES: readonly string[] = Object.getOwnPropertyNames(Object.prototype);
 
@@ -51,9 +48,10 @@ function chainNameArb(options: GenOptions): fc.Arbitrary<string> {
     { weight: 4, arbitrary: fc.stringMatching(/^[A-Z][A-Z0-9]{0,5}$/) },
     { weight: 2, arbitrary: fc.stringMatching(/^[A-Za-z][A-Za-z0-9_.@:-]{0,27}$/) },
     { weight: 1, arbitrary: fc.constantFrom('DOCKER', 'DOCKER-USER', 'KUBE-SVC-6IM33IEVEEV7U3GP', 'ufw-user-input', 'f2b-sshd', 'cali-fw-eth0', 'IN_public_allow', 'x', 'COMMIT', 'accept') },
-    ...(options.knownBugs ? [{ weight: 1, arbitrary: fc.constantFrom(...PROTOTYPE_NAMES) }] : []),
+    { weight: 1, arbitrary: fc.constantFrom(...PROTOTYPE_NAMES) },
   );
-  return names.filter((n) => n.length <= 28 && !TARGET_NAMES.has(n) && !BUILTIN_NAMES.has(n) && (options.knownBugs || !PROTOTYPE_NAMES.includes(n)));
+  void options;
+  return names.filter((n) => n.length <= 28 && !TARGET_NAMES.has(n) && !BUILTIN_NAMES.has(n));
 }
 
 const interfaceArb: fc.Arbitrary<string> = fc.oneof(
