@@ -76,20 +76,22 @@ interface LoadedModule extends OptionOwner {
 
 /**
  * iptables merges each newly loaded module's options in front of the older
- * ones, so the most recently loaded module (or target) that knows an option gets it.
+ * ones, so the most recently loaded module (or target) that knows an option
+ * gets it: loading one sets it as the owner of each of its option names.
  */
-function findOwner(loadOrder: readonly OptionOwner[], optionName: string): OptionOwner | undefined {
-  for (let k = loadOrder.length - 1; k >= 0; k--) {
-    const owner = loadOrder[k]!;
-    if (optionSpec(owner.table, optionName)) return owner;
-  }
-  return undefined;
+function claimOptions(ownerOf: Map<string, OptionOwner>, owner: OptionOwner): void {
+  if (!owner.table) return;
+  for (const name of Object.keys(owner.table)) ownerOf.set(name, owner);
 }
 
-function expandPrefix(loadOrder: readonly OptionOwner[], prefix: string): string | undefined {
-  const candidates = new Set<string>();
-  for (const owner of loadOrder) for (const name of Object.keys(owner.table ?? {})) if (name.startsWith(prefix)) candidates.add(name);
-  return candidates.size === 1 ? [...candidates][0] : undefined;
+function expandPrefix(ownerOf: ReadonlyMap<string, OptionOwner>, prefix: string): string | undefined {
+  let found: string | undefined;
+  for (const name of ownerOf.keys()) {
+    if (!name.startsWith(prefix)) continue;
+    if (found !== undefined) return undefined;
+    found = name;
+  }
+  return found;
 }
 
 export type InterpretResult =
@@ -119,7 +121,9 @@ export function interpretRule(words: readonly Word[], context: RuleContext): Int
   let counters: Counters | undefined;
   const seenTopLevel = new Set<TopLevel>();
   const modules: LoadedModule[] = [];
-  const loadOrder: OptionOwner[] = [];
+  const ownerOf = new Map<string, OptionOwner>();
+  let lastGreedyModule: LoadedModule | undefined;
+  const loadedNames = new Set<string>();
   let target: (OptionOwner & { name: string; goto: boolean }) | undefined;
   let negation: Word | undefined;
 
@@ -128,7 +132,9 @@ export function interpretRule(words: readonly Word[], context: RuleContext): Int
     const greedy = !table;
     const loaded: LoadedModule = { module, table: greedy ? undefined : table, options: [], start: at.start, end: at.end };
     modules.push(loaded);
-    loadOrder.push(loaded);
+    loadedNames.add(module);
+    claimOptions(ownerOf, loaded);
+    if (greedy) lastGreedyModule = loaded;
   };
 
   let i = 0;
@@ -230,7 +236,7 @@ export function interpretRule(words: readonly Word[], context: RuleContext): Int
           }
           const table = extension ? targetOptionTable(value) : {};
           target = { name: value, goto, options: [], table, start: word.start, end: valueWord.end };
-          loadOrder.push(target);
+          claimOptions(ownerOf, target);
           break;
         }
         default:
@@ -241,27 +247,25 @@ export function interpretRule(words: readonly Word[], context: RuleContext): Int
 
     // An option of a module or of the target.
     let optionName = word.value;
-    let owner = findOwner(loadOrder, optionName);
+    let owner = ownerOf.get(optionName);
     if (!owner && optionName.startsWith('--')) {
       // getopt_long accepts any unambiguous prefix of a long option (`--mac` for `--mac-source`).
-      const expanded = expandPrefix(loadOrder, optionName);
+      const expanded = expandPrefix(ownerOf, optionName);
       if (expanded) {
         optionName = expanded;
-        owner = findOwner(loadOrder, optionName);
+        owner = ownerOf.get(optionName);
       }
     }
     if (!owner && protocol) {
       const implicit = PROTOCOL_MODULES[protocol.name];
-      if (implicit && !modules.some((m) => m.module === implicit) && optionSpec(matchOptionTable(implicit), optionName)) {
+      if (implicit && !loadedNames.has(implicit) && optionSpec(matchOptionTable(implicit), optionName)) {
         loadModule(implicit, word);
-        owner = findOwner(loadOrder, optionName);
+        owner = ownerOf.get(optionName);
       }
     }
     // Modules and targets without a table take any option: the target first, else the latest such module.
     if (!owner && target && target.table === undefined) owner = target;
-    if (!owner) {
-      for (let k = modules.length - 1; k >= 0; k--) if (modules[k]!.table === undefined) { owner = modules[k]; break; }
-    }
+    if (!owner) owner = lastGreedyModule;
     if (!owner) {
       const hint = /^--(s|d)port$/.test(optionName)
         ? `${optionName} belongs to a protocol match: add "-p tcp" (or udp, sctp, dccp) before it`

@@ -50,23 +50,37 @@ export interface PragmaProblem {
 }
 
 const PRAGMA = /^\s*dockfw-lint\b(.*)$/s;
-const BODY = /^\s+(global\s+)?ignore\s*=\s*([^\s,]+(?:\s*,\s*[^\s,]+)*)(?:\s+--(.*))?\s*$/s;
-
 interface ParsedPragma {
   readonly global: boolean;
   readonly names: readonly string[];
   readonly reason?: string;
 }
 
-/** `dockfw-lint ignore=A,B -- why` → parts; `undefined` when it is not a pragma at all; a string when malformed. */
+const MALFORMED = 'malformed suppression: expected "dockfw-lint ignore=RULE[,RULE…] -- reason"';
+
+/**
+ * `dockfw-lint ignore=A,B -- why` → parts; `undefined` when it is not a pragma at all; a string when malformed.
+ * Read step by step rather than with one regex: a single pattern for the list and the
+ * optional reason backtracks on long comma lists, and comments are anyone's input.
+ */
 export function parsePragma(text: string): ParsedPragma | string | undefined {
   const pragma = PRAGMA.exec(text);
   if (!pragma) return undefined;
-  const body = BODY.exec(pragma[1] ?? '');
-  if (!body) return 'malformed suppression: expected "dockfw-lint ignore=RULE[,RULE…] -- reason"';
-  const names = body[2]!.split(',').map((n) => n.trim()).filter((n) => n.length > 0);
-  const reason = body[3]?.trim();
-  return { global: body[1] !== undefined, names, reason: reason ? reason : undefined };
+  const rest = pragma[1] ?? '';
+  if (!/^\s/.test(rest)) return MALFORMED;
+  let body = rest.trim();
+  const global = /^global\s/.test(body);
+  if (global) body = body.slice('global'.length).trimStart();
+  const ignore = /^ignore\s*=\s*/.exec(body);
+  if (!ignore) return MALFORMED;
+  body = body.slice(ignore[0].length);
+  const separator = body.search(/\s--/);
+  const list = separator === -1 ? body : body.slice(0, separator);
+  const reason = separator === -1 ? undefined : body.slice(separator).trimStart().slice(2).trim();
+  const names = list.split(',').map((n) => n.trim());
+  if (names.some((n) => n.length === 0 || /\s/.test(n))) return MALFORMED;
+  // A name listed twice is one name (and one "unknown rule" problem at most).
+  return { global, names: [...new Set(names)], reason: reason ? reason : undefined };
 }
 
 function resolveNames(names: readonly string[], resolve: RuleResolver, at: Span, problems: PragmaProblem[]): string[] {

@@ -163,7 +163,14 @@ function quietTails(rules: readonly CompiledRule[], policy: 'ACCEPT' | 'DROP', b
   }
   return quiet;
 }
-const MAX_DEPTH = 256;
+/** The call stack itself never exceeds the chain count (a chain on the stack twice is a loop). */
+const MAX_DEPTH = 100_000;
+/**
+ * Rules a single walk may evaluate. Chains that jump twice into the next one
+ * make a real walk exponential in depth (the kernel would do the same work);
+ * past the budget the walk stops with an unknown verdict instead of hanging.
+ */
+const MAX_STEPS = 1_000_000;
 
 export class BranchLimit extends Error {}
 
@@ -227,6 +234,7 @@ function walkOnce(start: SimPacket, options: WalkOptions, decisions: Decisions):
   let packet = start;
   let decidedBy: Rule | undefined;
   let loop = false;
+  let evaluated = 0;
   const file = compiled.ruleset.file;
 
   const runChain = (hook: Hook, table: TableName, chains: ReadonlyMap<string, CompiledChain>, entry: CompiledChain): ChainOutcome | undefined => {
@@ -247,6 +255,11 @@ function walkOnce(start: SimPacket, options: WalkOptions, decisions: Decisions):
         onStack.delete(chain.name);
         stack.pop();
         continue;
+      }
+      if (++evaluated > MAX_STEPS) {
+        loop = true;
+        uncertain.push({ line: 0, reason: `the walk was stopped after ${MAX_STEPS} rule evaluations (jumps that branch repeatedly)` });
+        return { kind: 'drop' };
       }
       const ruleIndex = frame.order ? frame.order[frame.index]! : frame.index;
       const position = ruleIndex + 1;
