@@ -131,7 +131,7 @@ export function buildHosts(
   const filesWithErrors = new Set<string>();
   for (const input of inputs) {
     const result = parse(input.text, { file: input.file, family: familyOption });
-    errors.push(...result.errors);
+    for (const error of result.errors) errors.push(error);
     if (result.errors.length > 0) filesWithErrors.add(input.file);
     parsed.set(input.file, [...result.rulesets]);
   }

@@ -31,7 +31,7 @@ export function indexRuleset(ruleset: Ruleset): RulesetIndex {
     tables.add(table.name);
     for (const chain of table.chains) {
       chains.set(`${table.name} ${chain.name}`, chain);
-      allRules.push(...chain.rules);
+      for (const rule of chain.rules) allRules.push(rule);
     }
   }
   allRules.sort((a, b) => a.span.line - b.span.line);
