@@ -43,14 +43,13 @@ export interface GenOptions {
 
 export const DEFAULT_GEN: GenOptions = { family: 'ipv4', loops: false, decidableOnly: false, knownBugs: false };
 
-function chainNameArb(options: GenOptions): fc.Arbitrary<string> {
+function chainNameArb(): fc.Arbitrary<string> {
   const names = fc.oneof(
     { weight: 4, arbitrary: fc.stringMatching(/^[A-Z][A-Z0-9]{0,5}$/) },
     { weight: 2, arbitrary: fc.stringMatching(/^[A-Za-z][A-Za-z0-9_.@:-]{0,27}$/) },
     { weight: 1, arbitrary: fc.constantFrom('DOCKER', 'DOCKER-USER', 'KUBE-SVC-6IM33IEVEEV7U3GP', 'ufw-user-input', 'f2b-sshd', 'cali-fw-eth0', 'IN_public_allow', 'x', 'COMMIT', 'accept') },
     { weight: 1, arbitrary: fc.constantFrom(...PROTOTYPE_NAMES) },
   );
-  void options;
   return names.filter((n) => n.length <= 28 && !TARGET_NAMES.has(n) && !BUILTIN_NAMES.has(n));
 }
 
@@ -598,7 +597,7 @@ function statementArb(options: GenOptions): fc.Arbitrary<Statement> {
 export function rulesetSpecArb(options: GenOptions, size: { maxTables?: number; maxChains?: number; maxStatements?: number } = {}): fc.Arbitrary<RulesetSpec> {
   // Built once, outside `chain`: constructing arbitraries (stringMatching compiles its regex) is what costs.
   const statements = fc.array(statementArb(options), { maxLength: size.maxStatements ?? 14 });
-  const userChains = fc.uniqueArray(chainNameArb(options), { maxLength: size.maxChains ?? 5 });
+  const userChains = fc.uniqueArray(chainNameArb(), { maxLength: size.maxChains ?? 5 });
   const tables = new Map(TABLE_NAMES.map((name) => [name, fc.record({
     name: fc.constant(name),
     userChains,

@@ -2,29 +2,11 @@
 // tests now that they are fixed: exposure with non-prefix masks and with
 // addrtype --src-type, and a counters-only line that left an error without a
 // line number. The properties generate these inputs again. Bugs still open are
-// `it.fails` tests in test/robustness/ (one file per theme).
+// `it.fails` tests: known-bugs.test.ts here, and test/robustness/ by theme.
 import { describe, expect, it } from 'vitest';
 import { parse } from '../../grammar/index.ts';
-import { recogniseDocker } from '../../src/model/docker.ts';
-import { createSimulator } from '../../src/sim/index.ts';
-import type { Packet } from '../../src/sim/types.ts';
+import { exposedSsh, simulatorFor, ssh } from './cases.ts';
 import { checkExposure } from './properties.ts';
-import { cidrMembership } from './packets.ts';
-
-function simulatorFor(text: string) {
-  const parsed = parse(text, { file: 'known-bug.txt' });
-  expect(parsed.errors).toEqual([]);
-  const ruleset = parsed.rulesets[0]!;
-  return { ruleset, sim: createSimulator(ruleset, recogniseDocker(ruleset)) };
-}
-
-const ssh = (src: string): Packet => ({ family: 'ipv4', proto: 'tcp', src, dst: '203.0.113.10', sport: 40000, dport: 22, inInterface: 'dfw-other0', state: 'NEW' });
-
-/** Sources exposure() says reach tcp/22 on the host from "any other interface". */
-function exposedSsh(sim: ReturnType<typeof simulatorFor>['sim']): (address: string) => boolean {
-  const entry = sim.exposure().host.find((e) => e.proto === 'tcp' && e.hostPort === 22);
-  return cidrMembership('ipv4', entry?.reachableFrom.find((r) => r.interface === '*')?.sources ?? []);
-}
 
 describe('exposure: a dotted mask that is not a prefix (src/model/addrset.ts AddressSet.fromMatch)', () => {
   // 10.1.0.5 & 255.0.255.0 = 10.0.0.0: the kernel drops it. exposure() takes the match for the
