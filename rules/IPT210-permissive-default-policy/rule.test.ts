@@ -18,6 +18,11 @@ new RuleTester().run(rule, {
       name: 'a final jump to a chain that ends in a REJECT (firewalld, ufw)',
       code: filter('ACCEPT', 'DROP', ['INPUT_ZONES', 'reject-input'], '-A INPUT -j INPUT_ZONES', '-A INPUT -j reject-input', '-A INPUT_ZONES -i eth0 -p tcp -m tcp --dport 22 -j ACCEPT', '-A reject-input -j REJECT --reject-with icmp-host-prohibited'),
     },
+    {
+      name: 'INPUT and FORWARD share a chain that ends in a DROP behind a goto',
+      code: filter('ACCEPT', 'ACCEPT', ['COMMON', 'DENY'], '-A INPUT -j COMMON', '-A FORWARD -j COMMON', '-A COMMON -i lo -j ACCEPT', '-A COMMON -g DENY', '-A DENY -j DROP'),
+      options: { forward: 'always' },
+    },
     { name: 'FORWARD on a host without Docker is not checked by default', code: filter('DROP', 'ACCEPT', []) },
     { name: 'FORWARD with Docker ≤27 is DFW108\'s', code: docker27.replace(':FORWARD DROP', ':FORWARD ACCEPT') },
     { name: 'the chains option', code: filter('ACCEPT', 'DROP', []), options: { chains: ['FORWARD'] } },
@@ -41,6 +46,16 @@ new RuleTester().run(rule, {
     {
       name: 'a final jump to a chain that may return',
       code: filter('ACCEPT', 'DROP', ['CHECK'], '-A INPUT -j CHECK', '-A CHECK -s 203.0.113.0/24 -j DROP'),
+      errors: [{ messageId: 'inputAccepts', line: 2, column: 1, endColumn: 7 }],
+    },
+    {
+      name: 'a loop of jumps (IPT203\'s) drops nothing',
+      code: filter('ACCEPT', 'DROP', ['A', 'B'], '-A INPUT -j A', '-A A -g B', '-A B -j A'),
+      errors: [{ messageId: 'inputAccepts', line: 2, column: 1, endColumn: 7 }],
+    },
+    {
+      name: 'a goto to a chain that returns ends the walk of the chain that went there',
+      code: filter('ACCEPT', 'DROP', ['CHECK'], '-A INPUT -g CHECK', '-A INPUT -j DROP', '-A CHECK -s 203.0.113.0/24 -j DROP'),
       errors: [{ messageId: 'inputAccepts', line: 2, column: 1, endColumn: 7 }],
     },
     {

@@ -10,10 +10,10 @@
 // ports that are not published, and this rule reports the rest. On a host
 // without Docker, FORWARD is reported only with the option `forward: "always"`.
 
-import type { Chain, Table } from '../../grammar/ast.ts';
+import type { Chain } from '../../grammar/ast.ts';
 import type { DockerLayout } from '../../src/model/docker-types.ts';
 import { defineRule } from '../../src/engine/types.ts';
-import { endsChainWalk, isUnconditional } from '../IPT2xx-lib/chain-graph.ts';
+import { chainGraph, endsChainWalk, isUnconditional } from '../IPT2xx-lib/chain-graph.ts';
 import { iptablesCommand } from '../IPT2xx-lib/iptables.ts';
 
 /** Docker layouts whose own chains drop traffic to unpublished container ports, by name. */
@@ -21,24 +21,65 @@ const DOCKER_28: ReadonlyMap<DockerLayout, string> = new Map([
   ['28.0.0', 'Docker 28.0'], ['28.0.1-28.1', 'Docker 28.0.1–28.1'], ['28.2', 'Docker 28.2+'], ['29', 'Docker 29'],
 ] as const);
 
-/** Whether every packet that reaches the end of the rules no other rule decided is dropped or rejected. */
-function endsInDeny(table: Table, chain: Chain, seen: Set<string> = new Set()): boolean {
-  if (seen.has(chain.name)) return false;
-  seen.add(chain.name);
-  for (const rule of chain.rules) {
-    if (!isUnconditional(rule) || !rule.target) continue;
-    const t = rule.target;
-    if (t.kind === 'REJECT' || (t.kind === 'verdict' && t.name === 'DROP')) return true;
-    if (t.kind === 'chain') {
-      const next = table.chains.find((c) => c.name === t.chain);
-      const denies = next !== undefined && endsInDeny(table, next, new Set(seen));
-      if (denies) return true;
-      if (t.goto) return false;
-      continue;
+/** A chain being read: the chain and the index of its next rule. */
+interface Frame {
+  readonly chain: Chain;
+  next: number;
+}
+
+/**
+ * Whether every packet that reaches the end of the rules no other rule decided is dropped or rejected.
+ * Walks with its own stack (jump chains may be 10,000 deep) and records each chain's answer in `memo`,
+ * so a table is read once however many chains ask. A chain met again on the current path is a loop
+ * (IPT203's): it decides nothing.
+ */
+function endsInDeny(chains: ReadonlyMap<string, Chain>, start: Chain, memo: Map<string, boolean>): boolean {
+  const known = memo.get(start.name);
+  if (known !== undefined) return known;
+  const onPath = new Set<string>([start.name]);
+  const stack: Frame[] = [{ chain: start, next: 0 }];
+  // The answer of the chain just left, for the jump in its caller that entered it.
+  let answer: boolean | undefined;
+  let result = false;
+  while (stack.length > 0) {
+    const frame = stack[stack.length - 1]!;
+    let decided: boolean | undefined;
+    if (answer !== undefined) {
+      const jump = frame.chain.rules[frame.next - 1]!.target;
+      if (answer) decided = true;
+      else if (jump?.kind === 'chain' && jump.goto) decided = false;
+      answer = undefined;
     }
-    if (endsChainWalk(rule)) return false;
+    let entered = false;
+    while (decided === undefined && frame.next < frame.chain.rules.length) {
+      const rule = frame.chain.rules[frame.next++]!;
+      if (!isUnconditional(rule) || !rule.target) continue;
+      const t = rule.target;
+      if (t.kind === 'REJECT' || (t.kind === 'verdict' && t.name === 'DROP')) {
+        decided = true;
+      } else if (t.kind === 'chain') {
+        const next = chains.get(t.chain);
+        const denies = next === undefined || onPath.has(next.name) ? false : memo.get(next.name);
+        if (denies === undefined) {
+          onPath.add(next!.name);
+          stack.push({ chain: next!, next: 0 });
+          entered = true;
+          break;
+        }
+        if (denies) decided = true;
+        else if (t.goto) decided = false;
+      } else if (endsChainWalk(rule)) {
+        decided = false;
+      }
+    }
+    if (entered) continue;
+    result = decided ?? false;
+    memo.set(frame.chain.name, result);
+    onPath.delete(frame.chain.name);
+    stack.pop();
+    answer = result;
   }
-  return false;
+  return result;
 }
 
 export default defineRule<'inputAccepts' | 'forwardAccepts' | 'forwardAcceptsDocker'>({
@@ -95,11 +136,13 @@ export default defineRule<'inputAccepts' | 'forwardAccepts' | 'forwardAcceptsDoc
       const filter = view.ruleset.tables.find((t) => t.name === 'filter');
       if (!filter) continue;
       const docker28 = DOCKER_28.get(view.docker.layout);
+      const { chains: chainsByName } = chainGraph(filter);
+      const denies = new Map<string, boolean>();
       for (const name of chains) {
         const chain = filter.chains.find((c) => c.name === name && c.builtin);
         if (!chain || chain.policy !== 'ACCEPT') continue;
         if (name === 'FORWARD' && docker28 === undefined && !forwardAlways) continue;
-        if (endsInDeny(filter, chain)) continue;
+        if (endsInDeny(chainsByName, chain, denies)) continue;
         const messageId = name === 'FORWARD' ? (docker28 !== undefined ? 'forwardAcceptsDocker' : 'forwardAccepts') : 'inputAccepts';
         context.report({
           at: chain.span ?? filter.span,
