@@ -8,6 +8,7 @@ import type { Family, Span } from '../../grammar/ast.ts';
 import { defineRule, type Host, type LintSettings, type Report, type RulesetView } from '../../src/engine/types.ts';
 import { AddressSet } from '../../src/model/addrset.ts';
 import type { PublishedPort } from '../../src/model/docker-types.ts';
+import { compareCodeUnits } from '../../src/model/order.ts';
 import type { RulesetSimulator } from '../../src/sim/index.ts';
 import { candidateInterfaces, OTHER_INTERFACE, reachableSources, representativeLocalAddress } from '../../src/sim/exposure.ts';
 import type { L4Protocol, Trace } from '../../src/sim/types.ts';
@@ -67,7 +68,7 @@ function checkHost(host: Host, settings: LintSettings, report: (r: Report<Messag
   if (!v4 || !v6) return;
   const configured = settings.externalInterfaces.length > 0 ? settings.externalInterfaces : undefined;
   const interfaces = [...new Set([...candidateInterfaces(v4.sim, configured), ...candidateInterfaces(v6.sim, configured)])]
-    .sort((a, b) => (a === OTHER_INTERFACE ? 1 : b === OTHER_INTERFACE ? -1 : a.localeCompare(b)));
+    .sort((a, b) => (a === OTHER_INTERFACE ? 1 : b === OTHER_INTERFACE ? -1 : compareCodeUnits(a, b)));
   const public4 = publicSources('ipv4');
   const public6 = publicSources('ipv6');
   const emptyV6 = v6.view.ruleset.tables.length === 0;

@@ -12,6 +12,7 @@
 import type { Chain, Family, Match, RawOption, Rule, Target } from '../../grammar/ast.ts';
 import { matchOptionTable, targetOptionTable, TYPED_MATCHES } from '../../grammar/modules.ts';
 import { defineRule, type RuleContext } from '../../src/engine/types.ts';
+import { compareCodeUnits } from '../../src/model/order.ts';
 import { forEachRule } from '../IPT2xx-lib/iptables.ts';
 import { printableMatch, protocolNamed, replaceRule, specWith } from '../IPT2xx-lib/rewrite.ts';
 
@@ -38,7 +39,7 @@ function ownerIndex(): { matchOf: Map<string, string>; targetOf: Map<string, str
   const matchOf = new Map<string, string>();
   // Where two modules share a name, the common one is its home: --mark is -m mark's (not connmark's).
   const preferred = ['mark', 'udp'];
-  const modules = [...TYPED_MATCHES].sort((a, b) => Number(preferred.includes(b)) - Number(preferred.includes(a)) || (a < b ? -1 : a > b ? 1 : 0));
+  const modules = [...TYPED_MATCHES].sort((a, b) => Number(preferred.includes(b)) - Number(preferred.includes(a)) || compareCodeUnits(a, b));
   for (const module of modules) {
     for (const [name, spec] of Object.entries(matchOptionTable(module) ?? {})) {
       if (PORT_OPTIONS.has(name) || SHARED_NAMES.has(name)) continue;

@@ -5,6 +5,7 @@
 import type { Family } from '../../grammar/ast.ts';
 import { familyMarker } from '../engine/host.ts';
 import type { Host } from '../engine/types.ts';
+import { compareCodeUnits } from '../model/order.ts';
 import { diffFamily } from './compare.ts';
 import { isRulesetSimulator } from './reachability.ts';
 import type { Change, DiffResult, HostDiff, RuleEffect } from './types.ts';
@@ -72,7 +73,7 @@ export function diffSnapshots(oldHosts: readonly SnapshotHost[], newHosts: reado
   for (const h of oldHosts) byKey.set(hostKey(h), { ...byKey.get(hostKey(h)), old: h });
   for (const h of newHosts) byKey.set(hostKey(h), { ...byKey.get(hostKey(h)), new: h });
   const hosts = [...byKey.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .sort(([a], [b]) => compareCodeUnits(a, b))
     .map(([, pair]) => diffHost((pair.new ?? pair.old)!.relativeFiles.join(' + '), pair.old, pair.new, options));
   return summarise(hosts);
 }

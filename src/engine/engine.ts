@@ -5,6 +5,7 @@
 import type { Family, ParseError, Span } from '../../grammar/ast.ts';
 import type { Finding, Host, LintRule, LintSettings, Report, Severity } from './types.ts';
 import { SEVERITY_ORDER } from './types.ts';
+import { compareCodeUnits } from '../model/order.ts';
 import {
   ENGINE_RULES, EXPIRED_SUPPRESSION, INTERNAL_ERROR, INVALID_SUPPRESSION, SUPPRESSION_WITHOUT_REASON, UNUSED_SUPPRESSION,
 } from './engine-rules.ts';
@@ -65,11 +66,7 @@ export function renderMessage(template: string, data: Readonly<Record<string, st
 }
 
 export function compareFindings(a: Finding, b: Finding): number {
-  return cmp(a.file, b.file) || a.line - b.line || a.column - b.column || cmp(a.ruleId, b.ruleId) || cmp(a.message, b.message);
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  return compareCodeUnits(a.file, b.file) || a.line - b.line || a.column - b.column || compareCodeUnits(a.ruleId, b.ruleId) || compareCodeUnits(a.message, b.message);
 }
 
 /** Resolves ids (any case) and names to ids over the given rules. */
@@ -278,8 +275,8 @@ function finalize(drafts: readonly { draft: Draft; index: LineIndex | undefined 
 }
 
 function compareDrafts(a: Draft, b: Draft): number {
-  return cmp(a.at.file, b.at.file) || a.at.line - b.at.line || a.at.column - b.at.column
-    || cmp(a.rule.meta.id, b.rule.meta.id) || cmp(a.message, b.message);
+  return compareCodeUnits(a.at.file, b.at.file) || a.at.line - b.at.line || a.at.column - b.at.column
+    || compareCodeUnits(a.rule.meta.id, b.rule.meta.id) || compareCodeUnits(a.message, b.message);
 }
 
 /** Runs rules over hosts (see lintHostsDetailed). */

@@ -9,6 +9,7 @@ import type {
 import { dockerChainsPresent, indexRuleset, type RulesetIndex } from './chains.ts';
 import { classify, DOCKER_BRIDGE_NAME, natTarget, type Classification } from './classify.ts';
 import { versionHints } from './hints.ts';
+import { compareCodeUnits } from '../order.ts';
 import { candidatesText, detectLayout, layoutText } from './layout.ts';
 
 const ICC_DROP = ['forward-icc-drop', 'docker-forward-icc-drop'];
@@ -72,7 +73,7 @@ export function recogniseDocker(ruleset: Ruleset): DockerModel {
     bridges,
     containers: [...containers]
       .map(([address, bridge]): DockerContainer => ({ address, bridge }))
-      .sort((a, b) => a.bridge.localeCompare(b.bridge) || addresses.compare(a.address, b.address)),
+      .sort((a, b) => compareCodeUnits(a.bridge, b.bridge) || addresses.compare(a.address, b.address)),
     published,
     dockerUser,
     userlandProxy: proxyMode(facts),
@@ -210,5 +211,5 @@ function referencedBridges(index: RulesetIndex, recognised: ReadonlySet<string>,
       names.add(rule.inInterface.name);
     }
   }
-  return [...names].sort((a, b) => (a === 'docker0' ? -1 : b === 'docker0' ? 1 : a.localeCompare(b)));
+  return [...names].sort((a, b) => (a === 'docker0' ? -1 : b === 'docker0' ? 1 : compareCodeUnits(a, b)));
 }
