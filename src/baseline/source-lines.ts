@@ -3,12 +3,32 @@
 // reading; the key is the fingerprint.
 
 const COUNTERS_FIRST = /^\[\d+:\d+\]\s+/;
-const COUNTERS_LAST = /\s+\[\d+:\d+\]\s*$/;
 const INLINE_COUNTERS = /\s-c\s+\d+\s+\d+(?=\s|$)/;
 
 /** `[12:345] -A INPUT …` → `-A INPUT …`; `:INPUT ACCEPT [0:0]` → `:INPUT ACCEPT`; blanks collapsed. */
 export function withoutCounters(line: string): string {
-  return line.replace(COUNTERS_FIRST, '').replace(COUNTERS_LAST, '').replace(INLINE_COUNTERS, '').replace(/\s+/g, ' ').trim();
+  return withoutTrailingCounters(line.replace(COUNTERS_FIRST, '')).replace(INLINE_COUNTERS, '').replace(/\s+/g, ' ').trim();
+}
+
+const isBlank = (c: string | undefined): boolean => c !== undefined && /\s/.test(c);
+const isDigit = (c: string | undefined): boolean => c !== undefined && c >= '0' && c <= '9';
+
+/**
+ * The line without a final `[packets:bytes]` and the blanks around it (`\s+\[\d+:\d+\]\s*$`).
+ * Read backwards from the end: an unanchored `\s+` would restart at every blank of a long run.
+ */
+function withoutTrailingCounters(line: string): string {
+  let i = line.length - 1;
+  while (isBlank(line[i])) i--;
+  if (line[i--] !== ']') return line;
+  const bytesEnd = i;
+  while (isDigit(line[i])) i--;
+  if (i === bytesEnd || line[i--] !== ':') return line;
+  const packetsEnd = i;
+  while (isDigit(line[i])) i--;
+  if (i === packetsEnd || line[i] !== '[' || !isBlank(line[i - 1])) return line;
+  while (isBlank(line[i - 1])) i--;
+  return line.slice(0, i);
 }
 
 /** Lines of the inputs, split on first use. */

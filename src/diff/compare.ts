@@ -22,10 +22,49 @@ export interface FamilyDiff {
 const WITNESS_SOURCE_PORT = 40000;
 
 /** `-m comment --comment …` says nothing about what a rule does: rules differing only there are the same rule. */
-const COMMENT = /\s*-m comment --comment (?:"(?:[^"\\]|\\.)*"|\S+)/g;
-
 export function ruleIdentity(table: string, chain: string, text: string): string {
-  return `${table} ${chain} ${text.replace(COMMENT, '').trim()}`;
+  return `${table} ${chain} ${withoutComments(text).trim()}`;
+}
+
+const COMMENT_OPTION = '-m comment --comment ';
+const isBlank = (c: string | undefined): boolean => c !== undefined && /\s/.test(c);
+const isLineTerminator = (c: string | undefined): boolean => c === '\n' || c === '\r' || c === '\u2028' || c === '\u2029';
+
+/**
+ * The text without its `-m comment --comment VALUE` options and the blanks before each, as
+ * `text.replace(/\s*-m comment --comment (?:"(?:[^"\\]|\\.)*"|\S+)/g, '')` would remove them —
+ * found with indexOf instead, since that regex's leading `\s*` restarts at every blank of a run.
+ */
+function withoutComments(text: string): string {
+  let out = '';
+  let copied = 0;
+  for (let at = text.indexOf(COMMENT_OPTION); at !== -1; at = text.indexOf(COMMENT_OPTION, at + 1)) {
+    const end = commentValueEnd(text, at + COMMENT_OPTION.length);
+    if (end === -1) continue;
+    let start = at;
+    while (start > copied && isBlank(text[start - 1])) start--;
+    out += text.slice(copied, start);
+    copied = end;
+    at = end - 1;
+  }
+  return out + text.slice(copied);
+}
+
+/** Where the comment's value starting at `from` ends: a quoted string with backslash escapes, else a word; -1 for neither. */
+function commentValueEnd(text: string, from: number): number {
+  if (text[from] === '"') {
+    for (let i = from + 1; i < text.length; i++) {
+      const c = text[i];
+      if (c === '"') return i + 1;
+      if (c === '\\') {
+        if (i + 1 >= text.length || isLineTerminator(text[i + 1])) break;
+        i++;
+      }
+    }
+  }
+  let end = from;
+  while (end < text.length && !isBlank(text[end])) end++;
+  return end > from ? end : -1;
 }
 
 function decider(trace: Trace): Decider | undefined {

@@ -35,7 +35,7 @@ export interface Suppression {
   /** … on this line (line pragmas, rule comments, config `line`). */
   readonly line?: number;
   /** Config `file` as a glob. */
-  readonly fileGlob?: RegExp;
+  readonly fileGlob?: GlobMatcher;
   readonly match?: string;
   readonly expires?: string;
   /** Rule ids that suppressed at least one finding. */
@@ -156,19 +156,82 @@ export function inlineSuppressions(host: Host, index: LineIndex, resolve: RuleRe
   return { suppressions, problems };
 }
 
-/** A `file` glob: `*` within a path segment, `**` across segments, `?` one character. */
-export function globToRegExp(glob: string): RegExp {
-  let source = '';
+export interface GlobMatcher {
+  /** Whether the whole path matches (a leading `./` may be left out of the glob). */
+  test(path: string): boolean;
+}
+
+/** One step of a compiled glob. */
+type GlobToken =
+  | { readonly kind: 'char'; readonly char: string }
+  /** `?`: one character of a segment. */
+  | { readonly kind: 'one' }
+  /** `*`: any characters of a segment, none included. */
+  | { readonly kind: 'segment' }
+  /** `**`: any characters, slashes included (not line breaks, as a regex's `.`). */
+  | { readonly kind: 'any' }
+  /** `**\/`: nothing, or any characters up to and including a slash. */
+  | { readonly kind: 'dirs' };
+
+const isLineTerminator = (c: string): boolean => c === '\n' || c === '\r' || c === '\u2028' || c === '\u2029';
+
+/**
+ * A `file` glob: `*` within a path segment, `**` across segments, `?` one character.
+ * Matched by following every position of the glob at once (a Thompson NFA): time is
+ * the path's length times the glob's, whatever the stars. A regex made of `[^/]*`s
+ * backtracks exponentially on `*a*a*a*a*a*a*a*a*b` against a run of `a`s.
+ */
+export function compileGlob(glob: string): GlobMatcher {
+  const tokens: GlobToken[] = [];
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i]!;
     if (c === '*' && glob[i + 1] === '*') {
-      source += glob[i + 2] === '/' ? '(?:.*/)?' : '.*';
-      i += glob[i + 2] === '/' ? 2 : 1;
-    } else if (c === '*') source += '[^/]*';
-    else if (c === '?') source += '[^/]';
-    else source += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+      const dirs = glob[i + 2] === '/';
+      tokens.push({ kind: dirs ? 'dirs' : 'any' });
+      i += dirs ? 2 : 1;
+    } else if (c === '*') tokens.push({ kind: 'segment' });
+    else if (c === '?') tokens.push({ kind: 'one' });
+    else tokens.push({ kind: 'char', char: c });
   }
-  return new RegExp(`^(?:\\./)?${source}$`);
+  const matches = (path: string): boolean => {
+    const n = tokens.length;
+    // at[k]: the glob's first k tokens match the path read so far; inside[k]: ditto, within token k (a `**\/` before its slash).
+    let at = new Uint8Array(n + 1);
+    let inside = new Uint8Array(n + 1);
+    let nextAt = new Uint8Array(n + 1);
+    let nextInside = new Uint8Array(n + 1);
+    const skipEmpty = (states: Uint8Array) => {
+      for (let k = 0; k < n; k++) if (states[k] && tokens[k]!.kind !== 'char' && tokens[k]!.kind !== 'one') states[k + 1] = 1;
+    };
+    at[0] = 1;
+    skipEmpty(at);
+    for (let p = 0; p < path.length; p++) {
+      const c = path[p]!;
+      nextAt.fill(0);
+      nextInside.fill(0);
+      for (let k = 0; k < n; k++) {
+        const token = tokens[k]!;
+        if (at[k]) {
+          switch (token.kind) {
+            case 'char': if (c === token.char) nextAt[k + 1] = 1; break;
+            case 'one': if (c !== '/') nextAt[k + 1] = 1; break;
+            case 'segment': if (c !== '/') nextAt[k] = 1; break;
+            case 'any': if (!isLineTerminator(c)) nextAt[k] = 1; break;
+            case 'dirs': break;
+          }
+        }
+        if (token.kind === 'dirs' && (at[k] || inside[k])) {
+          if (!isLineTerminator(c)) nextInside[k] = 1;
+          if (c === '/') nextAt[k + 1] = 1;
+        }
+      }
+      skipEmpty(nextAt);
+      [at, nextAt] = [nextAt, at];
+      [inside, nextInside] = [nextInside, inside];
+    }
+    return at[n] === 1;
+  };
+  return { test: (path) => matches(path) || (path.startsWith('./') && matches(path.slice(2))) };
 }
 
 export function configSuppressions(
@@ -184,7 +247,7 @@ export function configSuppressions(
       ruleIds: [id],
       written: [entry.rule],
       reason: entry.reason,
-      fileGlob: entry.file ? globToRegExp(entry.file.replace(/\\/g, '/')) : undefined,
+      fileGlob: entry.file ? compileGlob(entry.file.replace(/\\/g, '/')) : undefined,
       line: entry.line,
       match: entry.match,
       expires: entry.expires,
