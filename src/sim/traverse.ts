@@ -30,6 +30,32 @@ interface CompiledChain {
 }
 
 /**
+ * What a user chain did to a packet that entered it in a given state and came
+ * back (fell off its end or met RETURN) without an undecidable match deciding
+ * anything: the packet as it returned. Within one chain walk only the marks and
+ * the conntrack state can change and still come back (a NAT rewrite ends the
+ * walk), and the chain walk is deterministic given them, so a second jump into
+ * the chain in that state returns the same packet. Chains that jump twice into
+ * the next one then cost steps linear in their number instead of 2^depth.
+ */
+interface ChainSummary {
+  readonly returned: SimPacket;
+  /** Stack depth at entry: a deeper entry might meet the depth bound inside. */
+  readonly depth: number;
+}
+
+interface Frame {
+  readonly chain: CompiledChain;
+  index: number;
+  readonly order: readonly number[] | undefined;
+  /** Every frame below this one sits at a rule after which nothing changes where the packet goes. */
+  readonly quietBelow: boolean;
+  /** Where to record this chain invocation's summary when it returns. */
+  readonly summaryKey: string | undefined;
+  readonly decisionsAtEntry: number;
+}
+
+/**
  * Long chains (kube-proxy's KUBE-SERVICES, Docker's DOCKER with hundreds of
  * published ports) are mostly rules keyed on one destination address or one
  * destination port. A rule with `-d X/32` (or `-p P --dport N`) cannot match a
@@ -105,6 +131,38 @@ export interface CompiledRuleset {
   readonly ruleset: Ruleset;
   readonly family: Family;
   readonly tables: ReadonlyMap<TableName, ReadonlyMap<string, CompiledChain>>;
+  /** Tables whose jumps and gotos form no cycle: a chain's summary cannot depend on the chains below it on the stack. */
+  readonly acyclic: ReadonlySet<TableName>;
+}
+
+/** True when no chain of the table can reach itself through jumps and gotos (iterative DFS, colours). */
+function jumpGraphAcyclic(chains: ReadonlyMap<string, CompiledChain>): boolean {
+  const colour = new Map<string, 1 | 2>();
+  const targetsOf = (chain: CompiledChain): string[] => {
+    const out: string[] = [];
+    for (const { rule } of chain.rules) if (rule.target?.kind === 'chain' && chains.has(rule.target.chain)) out.push(rule.target.chain);
+    return out;
+  };
+  for (const start of chains.keys()) {
+    if (colour.has(start)) continue;
+    const stack: { name: string; next: string[]; at: number }[] = [{ name: start, next: targetsOf(chains.get(start)!), at: 0 }];
+    colour.set(start, 1);
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      if (top.at >= top.next.length) {
+        colour.set(top.name, 2);
+        stack.pop();
+        continue;
+      }
+      const name = top.next[top.at++]!;
+      const c = colour.get(name);
+      if (c === 1) return false;
+      if (c === 2) continue;
+      colour.set(name, 1);
+      stack.push({ name, next: targetsOf(chains.get(name)!), at: 0 });
+    }
+  }
+  return true;
 }
 
 export function compileRuleset(ruleset: Ruleset): CompiledRuleset {
@@ -125,7 +183,8 @@ export function compileRuleset(ruleset: Ruleset): CompiledRuleset {
     }
     tables.set(table.name, chains);
   }
-  return { ruleset, family: ruleset.family, tables };
+  const acyclic = new Set([...tables].filter(([, chains]) => jumpGraphAcyclic(chains)).map(([name]) => name));
+  return { ruleset, family: ruleset.family, tables, acyclic };
 }
 
 /** Hooks in the kernel's table order. */
@@ -166,9 +225,11 @@ function quietTails(rules: readonly CompiledRule[], policy: 'ACCEPT' | 'DROP', b
 /** The call stack itself never exceeds the chain count (a chain on the stack twice is a loop). */
 const MAX_DEPTH = 100_000;
 /**
- * Rules a single walk may evaluate. Chains that jump twice into the next one
- * make a real walk exponential in depth (the kernel would do the same work);
- * past the budget the walk stops with an unknown verdict instead of hanging.
+ * Rules a single walk may evaluate. Chain summaries make repeated jumps cheap,
+ * but a chain whose mark changes on every pass, or one with an undecidable
+ * match (never summarised), can still make a walk exponential in depth (the
+ * kernel would do the same work); past the budget the walk stops with an
+ * unknown verdict instead of hanging.
  */
 const MAX_STEPS = 1_000_000;
 
@@ -240,9 +301,22 @@ function walkOnce(start: SimPacket, options: WalkOptions, decisions: Decisions):
   const runChain = (hook: Hook, table: TableName, chains: ReadonlyMap<string, CompiledChain>, entry: CompiledChain): ChainOutcome | undefined => {
     // An explicit stack of (chain, next rule index); goto replaces the top frame.
     // `order` lists the rule positions to visit (all of them unless the chain is indexed).
-    const frameOf = (chain: CompiledChain) => ({ chain, index: 0, order: chain.index ? candidates(chain.index, packet) : undefined });
-    const stack: { chain: CompiledChain; index: number; order: readonly number[] | undefined }[] = [frameOf(entry)];
+    const frameOf = (chain: CompiledChain, quietBelow: boolean, summaryKey: string | undefined): Frame => ({
+      chain, index: 0, order: chain.index ? candidates(chain.index, packet) : undefined, quietBelow, summaryKey, decisionsAtEntry: decisions.taken.length,
+    });
+    const stack: Frame[] = [frameOf(entry, true, undefined)];
     const onStack = new Set<string>([entry.name]);
+    const summaries = compiled.acyclic.has(table) ? new Map<string, ChainSummary>() : undefined;
+    // The summary key also holds quietBelow: it decides which source sets a walk reports.
+    const summaryKeyOf = (chain: CompiledChain, quietBelow: boolean) =>
+      `${chain.name}\u0000${packet.mark}\u0000${packet.connmark}\u0000${packet.state}\u0000${quietBelow ? 1 : 0}`;
+    const leave = (frame: Frame) => {
+      onStack.delete(frame.chain.name);
+      stack.pop();
+      if (summaries && frame.summaryKey !== undefined && decisions.taken.length === frame.decisionsAtEntry) {
+        summaries.set(frame.summaryKey, { returned: packet, depth: stack.length });
+      }
+    };
     while (stack.length > 0) {
       const frame = stack[stack.length - 1]!;
       const { chain } = frame;
@@ -252,8 +326,7 @@ function walkOnce(start: SimPacket, options: WalkOptions, decisions: Decisions):
           if (chain.policy === 'DROP') decidedBy = undefined;
           return chain.policy === 'ACCEPT' ? { kind: 'accept' } : { kind: 'drop' };
         }
-        onStack.delete(chain.name);
-        stack.pop();
+        leave(frame);
         continue;
       }
       if (++evaluated > MAX_STEPS) {
@@ -270,7 +343,7 @@ function walkOnce(start: SimPacket, options: WalkOptions, decisions: Decisions):
       // source NAT) need not split the exposure's source classes.
       const kind = rule.target?.kind ?? 'none';
       const observational = NON_TERMINAL_OBSERVATIONAL.has(kind)
-        || (kind === 'SNAT' || kind === 'MASQUERADE') && stack.every((f) => f.chain.quietTail[f.order ? (f.order[f.index - 1] ?? 0) : f.index - 1] === true);
+        || (kind === 'SNAT' || kind === 'MASQUERADE') && frame.quietBelow && chain.quietTail[ruleIndex] === true;
       const sourceSets = ctx.sourceSets;
       if (observational) ctx.sourceSets = undefined;
       let result: Tri = evaluateRule(compiledRule, packet, ctx);
@@ -298,8 +371,7 @@ function walkOnce(start: SimPacket, options: WalkOptions, decisions: Decisions):
               steps.push({ hook, table, chain: chain.name, position: 0, line: chain.policyLine, file, rule: `policy ${chain.policy}`, matched: true, action: chain.policy === 'ACCEPT' ? 'policy-accept' : 'policy-drop' });
               return chain.policy === 'ACCEPT' ? { kind: 'accept' } : { kind: 'drop' };
             }
-            onStack.delete(chain.name);
-            stack.pop();
+            leave(frame);
             continue;
           }
           steps.push(step(hook, table, chain.name, position, rule, matched, target.name === 'ACCEPT' ? 'accept' : target.name === 'DROP' ? 'drop' : 'queue'));
@@ -319,10 +391,18 @@ function walkOnce(start: SimPacket, options: WalkOptions, decisions: Decisions):
             return { kind: 'drop' };
           }
           if (target.goto) {
+            // The chain gone to returns where this frame would have: it inherits the frame's summary.
             onStack.delete(chain.name);
-            stack[stack.length - 1] = frameOf(next);
+            stack[stack.length - 1] = { ...frameOf(next, frame.quietBelow, frame.summaryKey), decisionsAtEntry: frame.decisionsAtEntry };
           } else {
-            stack.push(frameOf(next));
+            const quietBelow = frame.quietBelow && chain.quietTail[ruleIndex] === true;
+            const key = summaries ? summaryKeyOf(next, quietBelow) : undefined;
+            const summary = key === undefined ? undefined : summaries!.get(key);
+            if (summary && summary.depth >= stack.length) {
+              packet = summary.returned;
+              continue;
+            }
+            stack.push(frameOf(next, quietBelow, key));
           }
           onStack.add(next.name);
           continue;

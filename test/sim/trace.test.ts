@@ -63,6 +63,41 @@ describe('trace', () => {
     expect(t.uncertain[0]!.reason).toMatch(/loop/);
   });
 
+  it('a chain jumped to twice in the same packet state is walked once; a changed mark walks it again', () => {
+    const sim = simulator(filter(
+      ':A - [0:0]', ':B - [0:0]',
+      '-A INPUT -j A',
+      '-A INPUT -j ACCEPT',
+      '-A A -j B',
+      '-A A -j B',
+      '-A A -p tcp --dport 2 -j MARK --set-xmark 0x1/0xffffffff',
+      '-A A -j B',
+      '-A B -m mark --mark 0x1 -j DROP',
+    ));
+    const once = sim.trace(toHost(1));
+    expect(once.verdict).toBe('accept');
+    expect(once.steps.map((s) => `${s.chain}#${s.position}:${s.action}`)).toEqual(['INPUT#1:jump', 'A#1:jump', 'A#2:jump', 'A#4:jump', 'INPUT#2:accept']);
+    const marked = sim.trace(toHost(2));
+    expect(marked.verdict).toBe('drop');
+    expect(marked.steps.map((s) => `${s.chain}#${s.position}:${s.action}`)).toEqual(['INPUT#1:jump', 'A#1:jump', 'A#2:jump', 'A#3:mark', 'A#4:jump', 'B#1:drop']);
+  });
+
+  it('a chain whose walk took an undecidable branch is walked again on every jump', () => {
+    const sim = simulator(filter(
+      ':A - [0:0]', ':B - [0:0]',
+      '-A INPUT -j A',
+      '-A INPUT -j ACCEPT',
+      '-A A -j B',
+      '-A A -j B',
+      '-A B -p tcp -m statistic --mode nth --every 2 -j MARK --set-xmark 0x1/0xffffffff',
+      '-A B -m mark --mark 0x1 -j DROP',
+    ));
+    // Each pass of B decides the statistic match anew, as the kernel does per rule evaluation.
+    const t = sim.trace(toHost(1));
+    expect(t.verdict).toBe('unknown');
+    expect(t.steps.filter((s) => s.chain === 'B').length).toBe(2);
+  });
+
   it('DNAT happens before routing, so a published port is forwarded, not delivered to INPUT', () => {
     const sim = simulator([
       '*nat', ':PREROUTING ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]', ':DOCKER - [0:0]',
