@@ -43,9 +43,14 @@ const COMMAND_NAMES: Readonly<Record<string, CommandName>> = {
   '-E': 'E', '--rename-chain': 'E',
 };
 
+// Chevrotain leaves NaN in the positions of tokens it inserts while recovering, so its
+// position fields hold boxed doubles; `| 0` turns the real ones back into small integers,
+// or every span built from them would box its numbers too (48 bytes a span).
 function place(token: IToken): Place {
+  const line = token.startLine ?? 1;
   const column = token.startColumn ?? 1;
-  return { line: token.startLine ?? 1, column, endColumn: column + token.image.length };
+  if (!Number.isInteger(line) || !Number.isInteger(column)) return { line: Number.NaN, column: Number.NaN, endColumn: Number.NaN };
+  return { line: line | 0, column: column | 0, endColumn: (column + token.image.length) | 0 };
 }
 
 class StatementParser extends EmbeddedActionsParser {
@@ -126,7 +131,7 @@ class StatementParser extends EmbeddedActionsParser {
       ruleNumber: ruleNumber ? Number(ruleNumber.image) : undefined,
       ruleNumberAt: ruleNumber ? place(ruleNumber) : undefined,
       args: args?.image,
-      argsColumn: args ? (args.startColumn ?? 1) - 1 : undefined,
+      argsColumn: args ? ((args.startColumn ?? 1) - 1) | 0 : undefined,
     };
   });
 }

@@ -34,8 +34,9 @@ function target(t: Target): string {
 
 /** The rule's specification, without `-A CHAIN` and counters. */
 export function printRuleSpec(rule: Omit<Rule, 'text' | 'span' | 'table' | 'chain'>): string {
-  let out = '';
-  const add = (part: string) => { out = out === '' ? part : `${out} ${part}`; };
+  // Joined once at the end: repeated `+` would leave a tree of cons-strings in every rule's text.
+  const parts: string[] = [];
+  const add = (part: string) => { parts.push(part); };
   if (rule.source) add(address('-s', rule.source));
   if (rule.destination) add(address('-d', rule.destination));
   if (rule.inInterface) add(iface('-i', rule.inInterface));
@@ -44,7 +45,7 @@ export function printRuleSpec(rule: Omit<Rule, 'text' | 'span' | 'table' | 'chai
   if (rule.fragment) add(`${rule.fragment.negated ? '! ' : ''}-f`);
   for (const m of rule.matches) add(match(m));
   if (rule.target) add(target(rule.target));
-  return out;
+  return parts.join(' ');
 }
 
 export function printRule(rule: Rule, withCounters = false): string {

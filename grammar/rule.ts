@@ -7,7 +7,7 @@ import type {
   AddressMatch, Counters, Family, InterfaceMatch, Match, ParseError, ProtocolMatch, RawOption, Span, TableName, Target,
 } from './ast.ts';
 import {
-  buildMatch, buildTarget, isKnownTarget, matchOptionTable, OPAQUE_MATCHES, optionSpec, targetOptionTable, TYPED_MATCHES,
+  buildMatch, buildTarget, isKnownTarget, matchOptionTable, optionSpec, targetOptionTable,
   type OptionSpec,
 } from './modules.ts';
 import { readAddressList, readInterface, readProtocol } from './values.ts';
@@ -77,22 +77,41 @@ interface LoadedModule extends OptionOwner {
 /**
  * iptables merges each newly loaded module's options in front of the older
  * ones, so the most recently loaded module (or target) that knows an option
- * gets it: loading one sets it as the owner of each of its option names.
+ * gets it. A rule loads a handful of owners, so a backwards scan beats
+ * building a name → owner map for every rule.
  */
-function claimOptions(ownerOf: Map<string, OptionOwner>, owner: OptionOwner): void {
-  if (!owner.table) return;
-  for (const name of Object.keys(owner.table)) ownerOf.set(name, owner);
+function ownerOfOption(owners: readonly OptionOwner[], name: string): OptionOwner | undefined {
+  for (let k = owners.length - 1; k >= 0; k--) {
+    const owner = owners[k]!;
+    if (optionSpec(owner.table, name)) return owner;
+  }
+  return undefined;
 }
 
-function expandPrefix(ownerOf: ReadonlyMap<string, OptionOwner>, prefix: string): string | undefined {
+/** getopt_long's unambiguous-prefix rule over the option names the loaded owners know. */
+function expandPrefix(owners: readonly OptionOwner[], prefix: string): string | undefined {
   let found: string | undefined;
-  for (const name of ownerOf.keys()) {
-    if (!name.startsWith(prefix)) continue;
-    if (found !== undefined) return undefined;
-    found = name;
+  for (const owner of owners) {
+    for (const name of Object.keys(owner.table ?? {})) {
+      if (!name.startsWith(prefix) || name === found) continue;
+      if (found !== undefined) return undefined;
+      found = name;
+    }
   }
   return found;
 }
+
+const NO_OPTIONS: readonly RawOption[] = Object.freeze([]);
+
+/** Options as the AST keeps them: a shared empty list, or an array without push's spare capacity. */
+function exactOptions(options: readonly RawOption[]): readonly RawOption[] {
+  return options.length === 0 ? NO_OPTIONS : options.slice();
+}
+
+/** Bits of the top-level options seen so far (one each, but -m may repeat). */
+const TOP_LEVEL_BIT: Readonly<Record<TopLevel, number>> = {
+  protocol: 1, source: 2, destination: 4, in: 8, out: 16, fragment: 32, match: 64, jump: 128, goto: 256, counters: 512,
+};
 
 export type InterpretResult =
   | { readonly ok: true; readonly spec: RuleSpec }
@@ -119,11 +138,12 @@ export function interpretRule(words: readonly Word[], context: RuleContext): Int
   let outInterface: InterfaceMatch | undefined;
   let fragment: { negated: boolean } | undefined;
   let counters: Counters | undefined;
-  const seenTopLevel = new Set<TopLevel>();
+  let seenTopLevel = 0;
   const modules: LoadedModule[] = [];
-  const ownerOf = new Map<string, OptionOwner>();
+  /** Modules and the target that have option tables, in load order. */
+  const owners: OptionOwner[] = [];
   let lastGreedyModule: LoadedModule | undefined;
-  const loadedNames = new Set<string>();
+  const isLoaded = (module: string) => modules.some((m) => m.module === module);
   let target: (OptionOwner & { name: string; goto: boolean }) | undefined;
   let negation: Word | undefined;
 
@@ -132,9 +152,7 @@ export function interpretRule(words: readonly Word[], context: RuleContext): Int
     const greedy = !table;
     const loaded: LoadedModule = { module, table: greedy ? undefined : table, options: [], start: at.start, end: at.end };
     modules.push(loaded);
-    loadedNames.add(module);
-    claimOptions(ownerOf, loaded);
-    if (greedy) lastGreedyModule = loaded;
+    if (greedy) lastGreedyModule = loaded; else owners.push(loaded);
   };
 
   let i = 0;
@@ -152,10 +170,11 @@ export function interpretRule(words: readonly Word[], context: RuleContext): Int
     const topLevel = TOP_LEVEL.get(word.value);
     if (topLevel) {
       const name = SHORT_NAMES[topLevel];
-      if (seenTopLevel.has(topLevel) && topLevel !== 'match') {
+      const bit = TOP_LEVEL_BIT[topLevel];
+      if ((seenTopLevel & bit) !== 0 && topLevel !== 'match') {
         return fail(word, `${name} given twice`, { hint: `iptables allows one ${name} per rule` });
       }
-      seenTopLevel.add(topLevel);
+      seenTopLevel |= bit;
       let negated = negation !== undefined;
       const negationWord = negation;
       negation = undefined;
@@ -219,8 +238,8 @@ export function interpretRule(words: readonly Word[], context: RuleContext): Int
         }
         case 'jump': case 'goto': {
           if (target) return fail(word, 'a rule has only one target', { hint: '-j and -g cannot be combined or repeated' });
-          if (topLevel === 'jump' && seenTopLevel.has('goto')) return fail(word, 'a rule has only one target');
-          if (topLevel === 'goto' && seenTopLevel.has('jump')) return fail(word, 'a rule has only one target');
+          if (topLevel === 'jump' && (seenTopLevel & TOP_LEVEL_BIT.goto) !== 0) return fail(word, 'a rule has only one target');
+          if (topLevel === 'goto' && (seenTopLevel & TOP_LEVEL_BIT.jump) !== 0) return fail(word, 'a rule has only one target');
           const goto = topLevel === 'goto';
           const extension = !goto && isKnownTarget(value);
           if (!extension) {
@@ -236,7 +255,7 @@ export function interpretRule(words: readonly Word[], context: RuleContext): Int
           }
           const table = extension ? targetOptionTable(value) : {};
           target = { name: value, goto, options: [], table, start: word.start, end: valueWord.end };
-          claimOptions(ownerOf, target);
+          if (table) owners.push(target);
           break;
         }
         default:
@@ -247,20 +266,20 @@ export function interpretRule(words: readonly Word[], context: RuleContext): Int
 
     // An option of a module or of the target.
     let optionName = word.value;
-    let owner = ownerOf.get(optionName);
+    let owner = ownerOfOption(owners, optionName);
     if (!owner && optionName.startsWith('--')) {
       // getopt_long accepts any unambiguous prefix of a long option (`--mac` for `--mac-source`).
-      const expanded = expandPrefix(ownerOf, optionName);
+      const expanded = expandPrefix(owners, optionName);
       if (expanded) {
         optionName = expanded;
-        owner = ownerOf.get(optionName);
+        owner = ownerOfOption(owners, optionName);
       }
     }
     if (!owner && protocol) {
       const implicit = PROTOCOL_MODULES[protocol.name];
-      if (implicit && !loadedNames.has(implicit) && optionSpec(matchOptionTable(implicit), optionName)) {
+      if (implicit && !isLoaded(implicit) && optionSpec(matchOptionTable(implicit), optionName)) {
         loadModule(implicit, word);
-        owner = ownerOf.get(optionName);
+        owner = ownerOfOption(owners, optionName);
       }
     }
     // Modules and targets without a table take any option: the target first, else the latest such module.
@@ -307,23 +326,21 @@ export function interpretRule(words: readonly Word[], context: RuleContext): Int
 
   const protocolName = protocol && !protocol.negated ? protocol.name : undefined;
   const negatedProtocol = protocol?.negated ? protocol.name : undefined;
-  const matches: Match[] = [];
+  const matches: Match[] = new Array<Match>(modules.length);
   const baseSpan = words.length > 0 ? span(words[0]!.start, words[words.length - 1]!.end) : span(0, 1);
-  for (const m of modules) {
-    const built = buildMatch(m.module, m.options, span(m.start, m.end), { family: context.family, span: baseSpan, protocol: protocolName, negatedProtocol });
+  for (let k = 0; k < modules.length; k++) {
+    const m = modules[k]!;
+    const built = buildMatch(m.module, exactOptions(m.options), span(m.start, m.end), { family: context.family, span: baseSpan, protocol: protocolName, negatedProtocol });
     if (!built.ok) {
       const at = built.problem.option?.span ?? span(m.start, m.end);
       errors.push({ span: at, message: built.problem.message, hint: built.problem.hint });
       return { ok: false, errors };
     }
-    if (!TYPED_MATCHES.has(m.module) && !OPAQUE_MATCHES.has(m.module) && built.value.kind !== 'unknown') {
-      // Unknown modules stay verbatim; nothing to check.
-    }
-    matches.push(built.value);
+    matches[k] = built.value;
   }
   let builtTarget: Target | undefined;
   if (target) {
-    const built = buildTarget(target.name, target.options, span(target.start, target.end), { family: context.family, span: baseSpan, protocol: protocolName }, target.goto);
+    const built = buildTarget(target.name, exactOptions(target.options), span(target.start, target.end), { family: context.family, span: baseSpan, protocol: protocolName }, target.goto);
     if (!built.ok) {
       errors.push({ span: built.problem.option?.span ?? span(target.start, target.end), message: built.problem.message, hint: built.problem.hint });
       return { ok: false, errors };
