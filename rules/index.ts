@@ -28,6 +28,7 @@ import * as rule_IPT208_module_option_without_match from './IPT208-module-option
 import * as rule_IPT209_deprecated_state_match from './IPT209-deprecated-state-match/rule.ts';
 import * as rule_IPT210_permissive_default_policy from './IPT210-permissive-default-policy/rule.ts';
 import * as rule_IPT211_iptables_backend_mix from './IPT211-iptables-backend-mix/rule.ts';
+import * as rule_IPT212_jump_depth_exceeds_nf_tables from './IPT212-jump-depth-exceeds-nf-tables/rule.ts';
 
 export const builtinRules: readonly LintRule[] = [
   ruleOf(rule_DFW101_input_rule_misses_published_port, 'DFW101-input-rule-misses-published-port'),
@@ -55,4 +56,5 @@ export const builtinRules: readonly LintRule[] = [
   ruleOf(rule_IPT209_deprecated_state_match, 'IPT209-deprecated-state-match'),
   ruleOf(rule_IPT210_permissive_default_policy, 'IPT210-permissive-default-policy'),
   ruleOf(rule_IPT211_iptables_backend_mix, 'IPT211-iptables-backend-mix'),
+  ruleOf(rule_IPT212_jump_depth_exceeds_nf_tables, 'IPT212-jump-depth-exceeds-nf-tables'),
 ];

@@ -1,7 +1,8 @@
 // The jump graph of one table: which rules jump (-j) or go (-g) to which chain,
-// which built-in chains (hooks) reach each user chain, the cycles, whether a
-// chain can hand a packet back to its caller, and what calling it may change
-// about a packet. Built once per table and cached: several rules ask.
+// which built-in chains (hooks) reach each user chain, the cycles, how deep
+// below a built-in chain each chain sits, whether a chain can hand a packet back
+// to its caller, and what calling it may change about a packet. Built once per
+// table and cached: several rules ask.
 
 import type { Chain, Rule, Table } from '../../grammar/ast.ts';
 
@@ -56,6 +57,14 @@ export interface Cycle {
   readonly component: readonly string[];
 }
 
+/** How deep below a built-in chain a chain sits: the most jumps and gotos on one path to it. */
+export interface JumpDepth {
+  /** 0 for a built-in chain. */
+  readonly depth: number;
+  /** The jump or goto that ends one path that deep (none for a built-in chain). */
+  readonly via?: Rule;
+}
+
 export class ChainGraph {
   readonly chains: ReadonlyMap<string, Chain>;
   /** Jump and goto rules by the chain name they target (names that do not exist included). */
@@ -65,6 +74,8 @@ export class ChainGraph {
   private readonly idOf: ReadonlyMap<string, number>;
   /** Target chain ids of each chain's jumps and gotos (existing chains only, with repeats). */
   private readonly adjacency: readonly (readonly number[])[];
+  /** The rule of each entry of `adjacency`. */
+  private readonly jumps: readonly (readonly Rule[])[];
   private readonly hooks: readonly string[];
   /** Bit h set: built-in chain hooks[h] reaches the chain. */
   private readonly reachMask: Uint8Array;
@@ -72,6 +83,7 @@ export class ChainGraph {
   private readonly returnMemo = new Map<string, boolean>();
   private readonly effectMemo = new Map<string, number>();
   private cycleList: Cycle[] | undefined;
+  private depthList: (JumpDepth | undefined)[] | undefined;
 
   constructor(readonly table: Table) {
     const chains = new Map<string, Chain>();
@@ -79,22 +91,26 @@ export class ChainGraph {
     const idOf = new Map<string, number>();
     table.chains.forEach((c, i) => { chains.set(c.name, c); idOf.set(c.name, i); });
     const adjacency: number[][] = [];
+    const jumps: Rule[][] = [];
     for (const chain of table.chains) {
       const next: number[] = [];
+      const by: Rule[] = [];
       for (const rule of chain.rules) {
         if (rule.target?.kind !== 'chain') continue;
         const list = referencedBy.get(rule.target.chain);
         if (list) list.push(rule); else referencedBy.set(rule.target.chain, [rule]);
         const id = idOf.get(rule.target.chain);
-        if (id !== undefined) next.push(id);
+        if (id !== undefined) { next.push(id); by.push(rule); }
       }
       adjacency.push(next);
+      jumps.push(by);
     }
     this.chains = chains;
     this.referencedBy = referencedBy;
     this.idOf = idOf;
     this.names = table.chains.map((c) => c.name);
     this.adjacency = adjacency;
+    this.jumps = jumps;
     this.hooks = table.chains.filter((c) => c.builtin).map((c) => c.name);
     this.reachMask = new Uint8Array(table.chains.length);
     this.hooks.forEach((hook, h) => this.mark(idOf.get(hook)!, 1 << h));
@@ -226,6 +242,62 @@ export class ChainGraph {
     }
     this.effectMemo.set(name, bits);
     return bits;
+  }
+
+  /** How deep below a built-in chain the chain sits; undefined when no built-in chain reaches it. */
+  jumpDepth(chain: string): JumpDepth | undefined {
+    const id = this.idOf.get(chain);
+    if (id === undefined) return undefined;
+    this.depthList ??= this.computeDepths();
+    return this.depthList[id];
+  }
+
+  /**
+   * Longest paths from the built-in chains: a depth-first walk (with its own stack: jump
+   * chains 10,000 deep exist) orders the chains so that every jump that does not close a
+   * loop points forward, then one pass in that order relaxes each jump once. A jump back
+   * to a chain the walk is still inside closes a loop (IPT203's) and is not followed.
+   */
+  private computeDepths(): (JumpDepth | undefined)[] {
+    const n = this.names.length;
+    const finished: number[] = [];
+    // 0: not seen, 1: on the walk's stack, 2: finished.
+    const state = new Uint8Array(n);
+    for (const hook of this.hooks) {
+      const root = this.idOf.get(hook)!;
+      if (state[root] !== 0) continue;
+      const stack: { node: number; i: number }[] = [{ node: root, i: 0 }];
+      state[root] = 1;
+      while (stack.length > 0) {
+        const frame = stack[stack.length - 1]!;
+        const next = this.adjacency[frame.node]!;
+        if (frame.i < next.length) {
+          const to = next[frame.i++]!;
+          if (state[to] === 0) { state[to] = 1; stack.push({ node: to, i: 0 }); }
+          continue;
+        }
+        state[frame.node] = 2;
+        finished.push(frame.node);
+        stack.pop();
+      }
+    }
+    const order = finished.reverse();
+    const position = new Int32Array(n).fill(-1);
+    order.forEach((node, i) => { position[node] = i; });
+    const depth = new Int32Array(n).fill(-1);
+    const via: (Rule | undefined)[] = new Array(n).fill(undefined);
+    for (const hook of this.hooks) depth[this.idOf.get(hook)!] = 0;
+    for (const node of order) {
+      const from = depth[node]!;
+      if (from < 0) continue;
+      const next = this.adjacency[node]!;
+      for (let e = 0; e < next.length; e++) {
+        const to = next[e]!;
+        if (position[to]! <= position[node]!) continue;
+        if (from + 1 > depth[to]!) { depth[to] = from + 1; via[to] = this.jumps[node]![e]; }
+      }
+    }
+    return Array.from(depth, (d, i) => (d < 0 ? undefined : { depth: d, via: via[i] }));
   }
 
   /** Jump cycles, one per strongly connected component that has one. */

@@ -29,6 +29,7 @@ export const CATALOG = Object.freeze({
   IPT209: 'deprecated-state-match',
   IPT210: 'permissive-default-policy',
   IPT211: 'iptables-backend-mix',
+  IPT212: 'jump-depth-exceeds-nf-tables',
 });
 
 /** Parse errors, suppression hygiene and crashes: the engine's, never labelled, never scored. */
