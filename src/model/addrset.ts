@@ -38,6 +38,11 @@ export class AddressSet {
     return from > to ? AddressSet.empty(family) : new AddressSet(family, [[from, to]]);
   }
 
+  /** Any inclusive intervals, in any order, overlapping or not. */
+  static fromIntervals(family: Family, intervals: readonly Interval[]): AddressSet {
+    return AddressSet.empty(family).union(new AddressSet(family, intervals));
+  }
+
   static cidr(family: Family, address: string, prefixLength: number): AddressSet {
     const base = addressToBigint(family, address);
     if (base === undefined) return AddressSet.empty(family);

@@ -58,10 +58,22 @@ export interface HostFacts {
   readonly extBridgeSubnets: AddressSet;
 }
 
+/**
+ * A test on the source address that can have more than two outcomes (which rule of a
+ * blocklist matches): it cuts a class of sources into the parts on which its outcome is constant.
+ */
+export interface SourcePartition {
+  /** The non-empty parts of `sources` with one outcome each (just `sources` when it has one). */
+  partition(sources: AddressSet): AddressSet[];
+}
+
+/** What a walk tested the source against: a set (in or out), or a many-way partition. */
+export type SourceTest = AddressSet | SourcePartition;
+
 export interface EvalContext {
   readonly facts: HostFacts;
-  /** Collects the address sets source-dependent predicates tested (for exposure refinement). */
-  sourceSets?: AddressSet[];
+  /** Collects what source-dependent predicates tested (for exposure refinement). */
+  sourceSets?: SourceTest[];
 }
 
 export type Predicate = (p: SimPacket, ctx: EvalContext) => Tri;

@@ -4,12 +4,15 @@
 // boundaries the walk actually tests: a class's representative is walked,
 // every source-dependent predicate it meets reports the address set it
 // tested, and a class that straddles one of those sets is split and its
-// halves walked again. When no class straddles anything, every member of a
-// class takes the representative's path, so the answer is exact for the
-// modelled matches, with one walk per class instead of one per address.
+// halves walked again (a blocklist run reports its partition by first matching
+// rule, and the class is cut into all its parts at once). When no class
+// straddles anything, every member of a class takes the representative's path,
+// so the answer is exact for the modelled matches, with one walk per class
+// instead of one per address.
 
 import type { Family, Rule } from '../../grammar/ast.ts';
 import { AddressSet } from '../model/addrset.ts';
+import type { SourceTest } from './compile.ts';
 import type { RulesetSimulator } from './index.ts';
 import { toSimPacket } from './index.ts';
 import { walk } from './traverse.ts';
@@ -55,18 +58,16 @@ export function reachableSources(sim: RulesetSimulator, question: Question): { c
       family, proto: question.proto, src, dst: question.dst, dport: question.dport, sport: 40000,
       inInterface: question.inInterface === OTHER_INTERFACE ? OTHER_INTERFACE_NAME : question.inInterface, state: 'NEW',
     }, sim.host);
-    const sourceSets: AddressSet[] = [];
+    const sourceSets: SourceTest[] = [];
     const result = walk(packet, { compiled: sim.compiled, host: sim.host, facts: sim.facts, sourceSets });
     walks++;
     exposureWalks++;
     let split = false;
     if (walks < MAX_CLASSES) {
-      for (const set of sourceSets) {
-        const inside = cls.intersect(set);
-        if (inside.isEmpty()) continue;
-        const outside = cls.subtract(set);
-        if (outside.isEmpty()) continue;
-        queue.push(inside, outside);
+      for (const tested of sourceSets) {
+        const parts = tested instanceof AddressSet ? inAndOut(cls, tested) : tested.partition(cls);
+        if (parts.length < 2) continue;
+        for (const part of parts) queue.push(part);
         split = true;
         break;
       }
@@ -78,6 +79,13 @@ export function reachableSources(sim: RulesetSimulator, question: Question): { c
     results.push({ sources: cls, accepted: question.reached(trace), reason: result.primary.reason, decidedBy: result.primary.decidedBy });
   }
   return { classes: results, partial };
+}
+
+function inAndOut(cls: AddressSet, set: AddressSet): AddressSet[] {
+  const inside = cls.intersect(set);
+  if (inside.isEmpty()) return [cls];
+  const outside = cls.subtract(set);
+  return outside.isEmpty() ? [cls] : [inside, outside];
 }
 
 function formatSample(family: Family, value: bigint): string {

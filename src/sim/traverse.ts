@@ -14,8 +14,9 @@ import type { Family, Rule, Ruleset, TableName } from '../../grammar/ast.ts';
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from '../../grammar/address.ts';
 import type { HostModel } from '../model/host.ts';
 import {
-  compileRule, evaluateRule, MATCH, NO, UNKNOWN, type CompiledRule, type EvalContext, type HostFacts, type SimPacket, type Tri,
+  compileRule, evaluateRule, MATCH, NO, UNKNOWN, type CompiledRule, type EvalContext, type HostFacts, type SimPacket, type SourceTest, type Tri,
 } from './compile.ts';
+import { findSourceRuns, type SourceRun } from './source-runs.ts';
 import type { Hook, Reach, StepAction, Trace, TraceStep, Verdict } from './types.ts';
 
 interface CompiledChain {
@@ -27,6 +28,8 @@ interface CompiledChain {
   /** For long chains: which rules can possibly match a packet, by destination or port. */
   readonly index?: ChainIndex;
   readonly quietTail: readonly boolean[];
+  /** Blocklist-like runs of rules that differ only by source, by the position of their first rule. */
+  readonly runs: ReadonlyMap<number, SourceRun>;
 }
 
 /**
@@ -179,6 +182,7 @@ export function compileRuleset(ruleset: Ruleset): CompiledRuleset {
         rules,
         index: buildIndex(rules, ruleset.family),
         quietTail: quietTails(rules, chain.policy ?? 'ACCEPT', chain.builtin),
+        runs: findSourceRuns(ruleset.family, chain.rules),
       });
     }
     tables.set(table.name, chains);
@@ -283,7 +287,7 @@ export interface WalkOptions {
   readonly host: HostModel;
   readonly facts: HostFacts;
   /** Collect source sets (exposure refinement). */
-  readonly sourceSets?: import('../model/addrset.ts').AddressSet[];
+  readonly sourceSets?: SourceTest[];
 }
 
 /** One deterministic walk under a given sequence of decisions for unknown matches. */
@@ -334,20 +338,38 @@ function walkOnce(start: SimPacket, options: WalkOptions, decisions: Decisions):
         uncertain.push({ line: 0, reason: `the walk was stopped after ${MAX_STEPS} rule evaluations (jumps that branch repeatedly)` });
         return { kind: 'drop' };
       }
-      const ruleIndex = frame.order ? frame.order[frame.index]! : frame.index;
+      let ruleIndex = frame.order ? frame.order[frame.index]! : frame.index;
+      frame.index++;
+      let result: Tri | undefined;
+      const run = chain.runs.get(ruleIndex);
+      // An index lists a run's rules together (they share their keys); checked, not assumed.
+      if (run && (!frame.order || frame.order[frame.index + run.length - 2] === ruleIndex + run.length - 1)) {
+        const shared = evaluateRule(run.shared, packet, ctx);
+        if (shared === NO) { frame.index += run.length - 1; continue; }
+        // Undecidable shared tests are decided rule by rule below, as the kernel meets them.
+        if (shared === MATCH) {
+          const offset = run.firstMatch(BigInt(packet.srcValue));
+          ctx.sourceSets?.push(run);
+          if (offset < 0) { frame.index += run.length - 1; continue; }
+          ruleIndex += offset;
+          frame.index += offset;
+          result = MATCH;
+        }
+      }
       const position = ruleIndex + 1;
       const compiledRule = chain.rules[ruleIndex]!;
-      frame.index++;
       const rule = compiledRule.rule;
-      // Rules whose outcome cannot change where the packet goes (logging, counting,
-      // source NAT) need not split the exposure's source classes.
-      const kind = rule.target?.kind ?? 'none';
-      const observational = NON_TERMINAL_OBSERVATIONAL.has(kind)
-        || (kind === 'SNAT' || kind === 'MASQUERADE') && frame.quietBelow && chain.quietTail[ruleIndex] === true;
-      const sourceSets = ctx.sourceSets;
-      if (observational) ctx.sourceSets = undefined;
-      let result: Tri = evaluateRule(compiledRule, packet, ctx);
-      ctx.sourceSets = sourceSets;
+      if (result === undefined) {
+        // Rules whose outcome cannot change where the packet goes (logging, counting,
+        // source NAT) need not split the exposure's source classes.
+        const kind = rule.target?.kind ?? 'none';
+        const observational = NON_TERMINAL_OBSERVATIONAL.has(kind)
+          || (kind === 'SNAT' || kind === 'MASQUERADE') && frame.quietBelow && chain.quietTail[ruleIndex] === true;
+        const sourceSets = ctx.sourceSets;
+        if (observational) ctx.sourceSets = undefined;
+        result = evaluateRule(compiledRule, packet, ctx);
+        ctx.sourceSets = sourceSets;
+      }
       if (result === NO) continue;
       const target = rule.target;
       const consequential = target !== undefined && target.kind !== 'LOG' && target.kind !== 'NFLOG' && target.kind !== 'TRACE';
