@@ -151,6 +151,36 @@ export function targetOptionTable(name: string): OptionTable | undefined {
   return TARGET_TABLES.get(name);
 }
 
+type OptionSpecs = ReadonlyMap<string, OptionSpec>;
+
+// Each map entry names its canonical option, so a parsed option shares that string.
+const specsOf = (tables: Readonly<Record<string, OptionTable>>): ReadonlyMap<string, OptionSpecs> =>
+  new Map(Object.entries(tables).map(([module, table]) => [
+    module,
+    new Map(Object.entries(table).map(([name, spec]) => [name, { ...spec, canonical: spec.canonical ?? name }])),
+  ]));
+
+// The same tables as maps, for the parser's per-option lookups (a hot path on large files).
+const MATCH_SPECS = specsOf(MATCH_OPTIONS);
+const TARGET_SPECS = specsOf(TARGET_OPTIONS);
+
+const KNOWN_MODULE_NAMES: ReadonlyMap<string, string> = new Map(
+  [...Object.keys(MATCH_OPTIONS), ...OPAQUE_MATCHES].map((name) => [name, name]),
+);
+
+/** The one shared string for a known module's name (a rule's copy otherwise lives as long as the AST). */
+export function internModuleName(name: string): string {
+  return KNOWN_MODULE_NAMES.get(name) ?? name;
+}
+
+export function matchOptionSpecs(module: string): OptionSpecs | undefined {
+  return MATCH_SPECS.get(module);
+}
+
+export function targetOptionSpecs(name: string): OptionSpecs | undefined {
+  return TARGET_SPECS.get(name);
+}
+
 /** The spec of one option in a table (own names only). */
 export function optionSpec(table: OptionTable | undefined, name: string): OptionSpec | undefined {
   return table !== undefined && Object.hasOwn(table, name) ? table[name] : undefined;

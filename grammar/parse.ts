@@ -336,6 +336,19 @@ function rulesFromSpec(spec: RuleSpec, table: TableName, chain: string, span: Sp
   return rules;
 }
 
+// Counted, not trimmed: trimming would copy the line of every rule.
+function leadingBlanks(line: string): number {
+  let n = 0;
+  while (n < line.length && (line.charCodeAt(n) === 32 || line.charCodeAt(n) === 9)) n++;
+  return n;
+}
+
+function trailingBlanks(line: string): number {
+  let n = 0;
+  while (n < line.length && (line.charCodeAt(line.length - 1 - n) === 32 || line.charCodeAt(line.length - 1 - n) === 9)) n++;
+  return n;
+}
+
 function applyCommand(
   table: TableBuilder, s: Extract<Statement, { kind: 'command' }>, family: Family, file: string,
   lines: readonly string[], error: ErrorFn, errors: ParseError[],
@@ -353,7 +366,7 @@ function applyCommand(
     found: chainName,
     hint: `declare it first with ":${chainName} - [0:0]" (or -N ${chainName})`,
   });
-  const lineSpan: Span = { file, line: s.at.line, column: 1 + (lineText.length - lineText.trimStart().length), endColumn: lineText.trimEnd().length + 1 };
+  const lineSpan: Span = { file, line: s.at.line, column: 1 + leadingBlanks(lineText), endColumn: lineText.length - trailingBlanks(lineText) + 1 };
 
   const interpret = (): Rule[] | undefined => {
     const split = words();
@@ -366,8 +379,7 @@ function applyCommand(
     }
     const result = interpretRule(split.words, {
       file, line: s.at.line, family, table: table.name,
-      userChainExists: (name) => { const c = table.chains.get(name); return c !== undefined && !c.builtin; },
-      builtinChainExists: (name) => table.chains.get(name)?.builtin === true,
+      chains: table.chains,
     });
     if (!result.ok) { for (const e of result.errors) errors.push(e); return undefined; }
     const builtin = table.chains.get(chainName!)?.builtin === true;
@@ -379,7 +391,8 @@ function applyCommand(
       error(s.at, `-o cannot be used in ${chainName}`, { hint: `packets in ${chainName} have no output interface yet; use -i, or move the rule` });
       return undefined;
     }
-    return rulesFromSpec(result.spec, table.name, chainName!, lineSpan, counters(s.counters));
+    // The chain's own name, not this line's copy of it: one string for all its rules.
+    return rulesFromSpec(result.spec, table.name, chain!.name, lineSpan, counters(s.counters));
   };
 
   switch (s.command) {

@@ -5,43 +5,19 @@
 
 import { EmbeddedActionsParser, type IToken, type IRecognitionException } from 'chevrotain';
 import {
-  allTokens, Args, ChainDecl, Command, Comment, Commit, Counters, Newline, RuleNumber, TableHeader, Word,
+  allTokens, ChainDecl, CommandLine, Comment, Commit, Counters, Newline, TableHeader, Word,
+  type CommandStatement, type Place,
 } from './lexer.ts';
 
-/** Column positions are 1-based; `end` is exclusive. */
-export interface Place {
-  readonly line: number;
-  readonly column: number;
-  readonly endColumn: number;
-}
-
-export type CommandName = 'A' | 'I' | 'R' | 'D' | 'N' | 'P' | 'F' | 'X' | 'Z' | 'E';
+export type { CommandName, Place } from './lexer.ts';
 
 export type Statement =
   | { readonly kind: 'comment'; readonly text: string; readonly at: Place }
   | { readonly kind: 'table'; readonly name: string; readonly at: Place; readonly extra?: Place }
   | { readonly kind: 'chain'; readonly name: string; readonly at: Place; readonly policy?: string; readonly policyAt?: Place; readonly counters?: string; readonly extra?: Place }
   | { readonly kind: 'commit'; readonly at: Place; readonly extra?: Place }
-  | {
-      readonly kind: 'command';
-      readonly command: CommandName;
-      readonly at: Place;
-      readonly counters?: string;
-      readonly chain?: string;
-      readonly chainAt?: Place;
-      readonly ruleNumber?: number;
-      readonly ruleNumberAt?: Place;
-      /** The argument text and the 0-based column where it starts in its line. */
-      readonly args?: string;
-      readonly argsColumn?: number;
-    };
+  | CommandStatement;
 
-const COMMAND_NAMES: Readonly<Record<string, CommandName>> = {
-  '-A': 'A', '--append': 'A', '-I': 'I', '--insert': 'I', '-R': 'R', '--replace': 'R',
-  '-D': 'D', '--delete': 'D', '-N': 'N', '--new-chain': 'N', '--new': 'N', '-P': 'P', '--policy': 'P',
-  '-F': 'F', '--flush': 'F', '-X': 'X', '--delete-chain': 'X', '-Z': 'Z', '--zero': 'Z',
-  '-E': 'E', '--rename-chain': 'E',
-};
 
 // Chevrotain leaves NaN in the positions of tokens it inserts while recovering, so its
 // position fields hold boxed doubles; `| 0` turns the real ones back into small integers,
@@ -75,7 +51,7 @@ class StatementParser extends EmbeddedActionsParser {
       { ALT: () => this.SUBRULE(this.table) },
       { ALT: () => this.SUBRULE(this.chain) },
       { ALT: () => this.SUBRULE(this.commit) },
-      { ALT: () => this.SUBRULE(this.command) },
+      { ALT: () => this.CONSUME(CommandLine).payload as CommandStatement },
     ]);
     return result;
   }, { recoveryValueFunc: () => undefined });
@@ -109,31 +85,6 @@ class StatementParser extends EmbeddedActionsParser {
     this.CONSUME5(Newline);
     return { kind: 'commit', at: place(token) };
   });
-
-  private command = this.RULE('command', (): Statement => {
-    let counters: IToken | undefined;
-    let chain: IToken | undefined;
-    let ruleNumber: IToken | undefined;
-    let args: IToken | undefined;
-    this.OPTION2(() => { counters = this.CONSUME2(Counters); });
-    const command = this.CONSUME(Command);
-    this.OPTION3(() => { chain = this.CONSUME2(Word); });
-    this.OPTION4(() => { ruleNumber = this.CONSUME(RuleNumber); });
-    this.OPTION5(() => { args = this.CONSUME(Args); });
-    this.CONSUME6(Newline);
-    return {
-      kind: 'command',
-      command: COMMAND_NAMES[command.image] ?? 'A',
-      at: place(command),
-      counters: counters?.image,
-      chain: chain?.image,
-      chainAt: chain ? place(chain) : undefined,
-      ruleNumber: ruleNumber ? Number(ruleNumber.image) : undefined,
-      ruleNumberAt: ruleNumber ? place(ruleNumber) : undefined,
-      args: args?.image,
-      argsColumn: args ? ((args.startColumn ?? 1) - 1) | 0 : undefined,
-    };
-  });
 }
 
 let shared: StatementParser | undefined;
@@ -153,5 +104,5 @@ export function parseStatements(tokens: IToken[]): StatementParseResult {
 
 export const tokenNames = {
   [Newline.name]: 'end of line', [Word.name]: 'a word', [Counters.name]: 'counters [packets:bytes]',
-  [RuleNumber.name]: 'a rule number', [Args.name]: 'rule options', [Command.name]: 'a command',
+  [CommandLine.name]: 'a command',
 } as Readonly<Record<string, string>>;

@@ -7,7 +7,7 @@ import type {
   AddressMatch, Counters, Family, InterfaceMatch, Match, ParseError, ProtocolMatch, RawOption, Span, TableName, Target,
 } from './ast.ts';
 import {
-  buildMatch, buildTarget, isKnownTarget, matchOptionTable, optionSpec, targetOptionTable,
+  buildMatch, buildTarget, internModuleName, isKnownTarget, matchOptionSpecs, targetOptionSpecs,
   type OptionSpec,
 } from './modules.ts';
 import { readAddressList, readInterface, readProtocol } from './values.ts';
@@ -31,9 +31,8 @@ export interface RuleContext {
   readonly line: number;
   readonly family: Family;
   readonly table: TableName;
-  /** Whether a user chain of this name exists in the table at this point. */
-  readonly userChainExists: (name: string) => boolean;
-  readonly builtinChainExists: (name: string) => boolean;
+  /** The table's chains at this point of the file (a jump needs its chain declared first). */
+  readonly chains: ReadonlyMap<string, { readonly name: string; readonly builtin: boolean }>;
 }
 
 type TopLevel = 'protocol' | 'source' | 'destination' | 'in' | 'out' | 'fragment' | 'match' | 'jump' | 'goto' | 'counters';
@@ -64,7 +63,7 @@ const PROTOCOL_MODULES: Readonly<Record<string, string>> = {
 /** A loaded module or the target: what an option may belong to. */
 interface OptionOwner {
   /** Undefined: options are taken greedily (modules and targets without a table). */
-  readonly table: Readonly<Record<string, OptionSpec>> | undefined;
+  readonly table: ReadonlyMap<string, OptionSpec> | undefined;
   readonly options: RawOption[];
   readonly start: number;
   end: number;
@@ -83,7 +82,7 @@ interface LoadedModule extends OptionOwner {
 function ownerOfOption(owners: readonly OptionOwner[], name: string): OptionOwner | undefined {
   for (let k = owners.length - 1; k >= 0; k--) {
     const owner = owners[k]!;
-    if (optionSpec(owner.table, name)) return owner;
+    if (owner.table?.has(name)) return owner;
   }
   return undefined;
 }
@@ -92,7 +91,8 @@ function ownerOfOption(owners: readonly OptionOwner[], name: string): OptionOwne
 function expandPrefix(owners: readonly OptionOwner[], prefix: string): string | undefined {
   let found: string | undefined;
   for (const owner of owners) {
-    for (const name of Object.keys(owner.table ?? {})) {
+    if (!owner.table) continue;
+    for (const name of owner.table.keys()) {
       if (!name.startsWith(prefix) || name === found) continue;
       if (found !== undefined) return undefined;
       found = name;
@@ -102,6 +102,8 @@ function expandPrefix(owners: readonly OptionOwner[], prefix: string): string | 
 }
 
 const NO_OPTIONS: readonly RawOption[] = Object.freeze([]);
+/** A chain target takes no options. */
+const NO_SPECS: ReadonlyMap<string, OptionSpec> = new Map();
 
 /** Options as the AST keeps them: a shared empty list, or an array without push's spare capacity. */
 function exactOptions(options: readonly RawOption[]): readonly RawOption[] {
@@ -148,7 +150,7 @@ export function interpretRule(words: readonly Word[], context: RuleContext): Int
   let negation: Word | undefined;
 
   const loadModule = (module: string, at: Word) => {
-    const table = matchOptionTable(module);
+    const table = matchOptionSpecs(module);
     const greedy = !table;
     const loaded: LoadedModule = { module, table: greedy ? undefined : table, options: [], start: at.start, end: at.end };
     modules.push(loaded);
@@ -232,7 +234,7 @@ export function interpretRule(words: readonly Word[], context: RuleContext): Int
         case 'match': {
           const module = value;
           if (!/^[A-Za-z0-9_]+$/.test(module)) return fail(valueWord, `invalid match name "${module}"`);
-          loadModule(module, valueWord);
+          loadModule(internModuleName(module), valueWord);
           modules[modules.length - 1]!.end = valueWord.end;
           break;
         }
@@ -243,18 +245,21 @@ export function interpretRule(words: readonly Word[], context: RuleContext): Int
           const goto = topLevel === 'goto';
           const extension = !goto && isKnownTarget(value);
           if (!extension) {
-            if (context.builtinChainExists(value)) {
+            const chain = context.chains.get(value);
+            if (chain?.builtin) {
               return fail(valueWord, `cannot ${goto ? 'goto' : 'jump to'} built-in chain "${value}"`);
             }
-            if (!context.userChainExists(value)) {
+            if (!chain) {
               return fail(valueWord, `${goto ? 'goto' : 'jump'} to chain "${value}", which does not exist`, {
                 expected: 'a declared chain or a target (ACCEPT, DROP, REJECT, RETURN, LOG, DNAT …)',
                 hint: `declare it before use with ":${value} - [0:0]", or check the spelling`,
               });
             }
           }
-          const table = extension ? targetOptionTable(value) : {};
-          target = { name: value, goto, options: [], table, start: word.start, end: valueWord.end };
+          const table = extension ? targetOptionSpecs(value) : NO_SPECS;
+          // A chain's own name string is shared by every jump to it (large files jump a lot).
+          const targetName = extension ? value : context.chains.get(value)!.name;
+          target = { name: targetName, goto, options: [], table, start: word.start, end: valueWord.end };
           if (table) owners.push(target);
           break;
         }
@@ -277,7 +282,7 @@ export function interpretRule(words: readonly Word[], context: RuleContext): Int
     }
     if (!owner && protocol) {
       const implicit = PROTOCOL_MODULES[protocol.name];
-      if (implicit && !isLoaded(implicit) && optionSpec(matchOptionTable(implicit), optionName)) {
+      if (implicit && !isLoaded(implicit) && matchOptionSpecs(implicit)?.has(optionName)) {
         loadModule(implicit, word);
         owner = ownerOfOption(owners, optionName);
       }
@@ -293,7 +298,7 @@ export function interpretRule(words: readonly Word[], context: RuleContext): Int
           : 'check the spelling, and that the -m module (or -j target) this option belongs to comes first';
       return fail(word, `unknown option "${optionName}"`, { hint });
     }
-    const spec = optionSpec(owner.table, optionName);
+    const spec = owner.table?.get(optionName);
     const negated = negation !== undefined;
     if (negated && spec && !spec.invertible) {
       return fail(negation, `"!" cannot negate ${optionName}`);

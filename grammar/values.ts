@@ -24,7 +24,21 @@ const PROTOCOL_NUMBERS: ReadonlyMap<string, number> = new Map([
   ['icmpv6', 58], ['icmp6', 58], ['ipv6-icmp', 58], ['ip', 0], ['any', 0],
 ]);
 
+// Every rule names a protocol from a short list: the readings are shared, not rebuilt per rule.
+const protocolReadings = [new Map<string, Read<ProtocolMatch>>(), new Map<string, Read<ProtocolMatch>>()] as const;
+const MAX_SHARED_READINGS = 1024;
+
 export function readProtocol(text: string, negated: boolean): Read<ProtocolMatch> {
+  const readings = protocolReadings[negated ? 1 : 0];
+  let reading = readings.get(text);
+  if (reading === undefined) {
+    reading = readProtocolText(text, negated);
+    if (reading.ok && readings.size < MAX_SHARED_READINGS) readings.set(text, reading);
+  }
+  return reading;
+}
+
+function readProtocolText(text: string, negated: boolean): Read<ProtocolMatch> {
   const lower = text.toLowerCase();
   if (/^\d+$/.test(lower)) {
     const number = Number(lower);

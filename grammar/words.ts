@@ -60,10 +60,23 @@ export function splitWords(line: string, from: number, to: number = line.length)
   return { ok: true, words };
 }
 
-/** Quote a value the way iptables-save does when it holds anything but [A-Za-z0-9_-]. */
-const PLAIN = /^[A-Za-z0-9_.:/,+=@%^~][A-Za-z0-9_\-.:/,+=@%^~]*$/;
+/** Characters a value may hold unquoted: [A-Za-z0-9_.:/,+=@%^~], and `-` after the first. */
+const PLAIN_CHAR = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:/,+=@%^~') PLAIN_CHAR[c.charCodeAt(0)] = 1;
 
+// A table scan, not a regex: it runs on every value of every rule when the AST is printed.
+function isPlain(value: string): boolean {
+  if (value.length === 0) return false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c >= 128) return false;
+    if (PLAIN_CHAR[c] === 0 && !(c === 45 /* - */ && i > 0)) return false;
+  }
+  return true;
+}
+
+/** Quote a value the way iptables-save does when it holds anything but [A-Za-z0-9_-]. */
 export function quoteValue(value: string): string {
-  if (PLAIN.test(value)) return value;
+  if (isPlain(value)) return value;
   return `"${value.replace(/["\\]/g, (m) => `\\${m}`)}"`;
 }
