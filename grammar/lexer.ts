@@ -117,7 +117,12 @@ export interface Lines {
   readonly lines: readonly string[];
   readonly offsets: readonly number[];
   readonly errors: readonly LexError[];
+  /** False when the input holds no control character but tab and line ends: lines need no check of their own. */
+  readonly mayHoldControlCharacters: boolean;
 }
+
+/** Any control character but tab and line feed (a carriage return inside a line is one). One pass of the regex engine over the whole input is far cheaper than a JavaScript loop over every line. */
+const ANY_CONTROL_CHARACTER = /[\x00-\x08\x0b-\x1f\x7f]/;
 
 export function splitLines(input: string): Lines {
   const text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
@@ -147,7 +152,7 @@ export function splitLines(input: string): Lines {
     }
     lineStart = next;
   }
-  return { lines, offsets, errors };
+  return { lines, offsets, errors, mayHoldControlCharacters: ANY_CONTROL_CHARACTER.test(text) };
 }
 
 /** Tokens for lines `from` to `to` (inclusive, 1-based); each line ends with a Newline token. */
@@ -157,7 +162,7 @@ export function lexLines(source: Lines, from: number, to: number, errors: LexErr
     const line = source.lines[lineNumber]!;
     const offset = source.offsets[lineNumber]!;
     // A CommandLine token ends its own statement; every other line ends with a Newline token.
-    if (lexLine(line, offset, lineNumber, tokens, errors)) continue;
+    if (lexLine(line, offset, lineNumber, tokens, errors, source.mayHoldControlCharacters)) continue;
     tokens.push(token(Newline, '\n', offset + line.length, lineNumber, line.length + 1));
   }
   return tokens;
@@ -172,7 +177,7 @@ export function lex(input: string): LexResult {
 }
 
 /** Lexes one line into `tokens`; true when it emitted a self-terminating CommandLine token. */
-function lexLine(line: string, offset: number, lineNumber: number, tokens: IToken[], errors: LexError[]): boolean {
+function lexLine(line: string, offset: number, lineNumber: number, tokens: IToken[], errors: LexError[], checkControl: boolean): boolean {
   let i = skipSpaces(line, 0);
   if (i >= line.length) {
     if (line.length > 0) {
@@ -193,7 +198,7 @@ function lexLine(line: string, offset: number, lineNumber: number, tokens: IToke
     emit(Comment, i, line.length);
     return false;
   }
-  const bad = controlCharacterAt(line);
+  const bad = checkControl ? controlCharacterAt(line) : -1;
   if (bad !== -1) {
     errors.push({
       line: lineNumber, column: bad + 1, endColumn: bad + 2,
@@ -316,9 +321,13 @@ function lexLine(line: string, offset: number, lineNumber: number, tokens: IToke
   const statement: CommandStatement = {
     kind: 'command', command: command.name, at, counters, chain, chainAt, ruleNumber, ruleNumberAt, args, argsColumn,
   };
-  const commandToken = token(CommandLine, firstWord, offset + i, lineNumber, i + 1);
-  commandToken.payload = statement;
-  tokens.push(commandToken);
+  // A literal with the payload in place: adding it to a made token grew every token a property store.
+  const column = i + 1;
+  tokens.push({
+    image: firstWord, startOffset: offset + i, endOffset: offset + i + firstWord.length - 1,
+    startLine: lineNumber, endLine: lineNumber, startColumn: column, endColumn: column + firstWord.length - 1,
+    tokenType: CommandLine, tokenTypeIdx: CommandLine.tokenTypeIdx!, payload: statement,
+  });
   return true;
 }
 

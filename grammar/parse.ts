@@ -12,7 +12,10 @@ import { lexLines, splitLines, type LexError, type Lines } from './lexer.ts';
 import { parseStatements, tokenNames, type Place, type Statement } from './parser.ts';
 import { printRuleSpec } from './printer.ts';
 import { interpretRule, type RuleSpec } from './rule.ts';
-import { splitWords } from './words.ts';
+import { WordBuffer } from './words.ts';
+
+/** Shared by every rule line: parse() is synchronous and interpretRule keeps no word. */
+const wordBuffer = new WordBuffer();
 
 /** iptables' limit on chain names (XT_EXTENSION_MAXNAMELEN - 1). */
 const MAX_CHAIN_NAME = 28;
@@ -131,7 +134,8 @@ function familyFromFileName(file: string): Family | undefined {
  */
 const CHUNK_LINES = 4096;
 
-function* statementsOf(source: Lines, group: Group, file: string, errors: ParseError[]): Generator<Statement> {
+/** The statements chunk by chunk: a generator yielding each of 230,000 statements cost more than the parser. */
+function* statementChunks(source: Lines, group: Group, file: string, errors: ParseError[]): Generator<readonly Statement[]> {
   for (let from = group.from; from <= group.to; from += CHUNK_LINES) {
     const to = Math.min(group.to, from + CHUNK_LINES - 1);
     const lexErrors: LexError[] = [];
@@ -157,9 +161,8 @@ function* statementsOf(source: Lines, group: Group, file: string, errors: ParseE
       });
     }
     // A statement recovery built around an inserted token has no real position: drop it.
-    for (const statement of parsed.statements) {
-      if (Number.isInteger(statement.at.line) && !badLines.has(statement.at.line)) yield statement;
-    }
+    if (parsed.errors.length === 0) yield parsed.statements;
+    else yield parsed.statements.filter((statement) => Number.isInteger(statement.at.line) && !badLines.has(statement.at.line));
   }
 }
 
@@ -185,7 +188,7 @@ export function parse(text: string, options: ParseOptions): ParseResult {
     else if (fromFile) { family = fromFile; familySource = 'file-name'; }
     else if (options.family) { family = options.family; familySource = 'option'; }
     else { family = 'ipv4'; familySource = 'default'; }
-    const built = applyStatements(statementsOf(source, group, file, errors), family, file, source.lines, errors);
+    const built = applyStatements(statementChunks(source, group, file, errors), family, file, source.lines, errors);
     rulesets.push({ family, familySource, file, ...built });
   }
   errors.sort((a, b) => a.span.line - b.span.line || a.span.column - b.span.column);
@@ -197,7 +200,7 @@ function spanOf(file: string, at: Place): Span {
 }
 
 function applyStatements(
-  statements: Iterable<Statement>, family: Family, file: string, lines: readonly string[], errors: ParseError[],
+  chunks: Iterable<readonly Statement[]>, family: Family, file: string, lines: readonly string[], errors: ParseError[],
 ): Omit<Ruleset, 'family' | 'familySource' | 'file'> {
   const tables: TableBuilder[] = [];
   const comments: CommentLine[] = [];
@@ -220,7 +223,7 @@ function applyStatements(
     });
   };
 
-  for (const s of statements) {
+  for (const chunk of chunks) for (const s of chunk) {
     startLine ??= s.at.line;
     endLine = s.at.line;
     switch (s.kind) {
@@ -358,10 +361,6 @@ function applyCommand(
   if (needsChain && !chainName) { error(s.at, `-${s.command} needs a chain name`, { expected: `-${s.command} CHAIN` }); return; }
   const chain = chainName ? table.chains.get(chainName) : undefined;
   const lineText = lines[s.at.line] ?? '';
-  const words = () => {
-    if (s.args === undefined || s.argsColumn === undefined) return { ok: true as const, words: [] };
-    return splitWords(lineText, s.argsColumn, s.argsColumn + s.args.length);
-  };
   const missingChain = () => error(s.chainAt ?? s.at, `chain "${chainName}" does not exist in table ${table.name}`, {
     found: chainName,
     hint: `declare it first with ":${chainName} - [0:0]" (or -N ${chainName})`,
@@ -369,18 +368,17 @@ function applyCommand(
   const lineSpan: Span = { file, line: s.at.line, column: 1 + leadingBlanks(lineText), endColumn: lineText.length - trailingBlanks(lineText) + 1 };
 
   const interpret = (): Rule[] | undefined => {
-    const split = words();
-    if (!split.ok) {
+    const split = s.args === undefined || s.argsColumn === undefined
+      ? wordBuffer.split('', 0, 0)
+      : wordBuffer.split(lineText, s.argsColumn, s.argsColumn + s.args.length);
+    if (!split) {
       errors.push({
-        span: { file, line: s.at.line, column: split.unterminatedAt + 1, endColumn: lineText.length + 1 },
+        span: { file, line: s.at.line, column: wordBuffer.unterminatedAt + 1, endColumn: lineText.length + 1 },
         message: 'unterminated quote', expected: 'a closing "', hint: 'quoted values must end on the same line',
       });
       return undefined;
     }
-    const result = interpretRule(split.words, {
-      file, line: s.at.line, family, table: table.name,
-      chains: table.chains,
-    });
+    const result = interpretRule(wordBuffer.words, { file, line: s.at.line, family, table: table.name, chains: table.chains }, wordBuffer.count);
     if (!result.ok) { for (const e of result.errors) errors.push(e); return undefined; }
     const builtin = table.chains.get(chainName!)?.builtin === true;
     if (builtin && result.spec.inInterface && (chainName === 'OUTPUT' || chainName === 'POSTROUTING')) {

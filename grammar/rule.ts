@@ -64,7 +64,7 @@ const PROTOCOL_MODULES: Readonly<Record<string, string>> = {
 interface OptionOwner {
   /** Undefined: options are taken greedily (modules and targets without a table). */
   readonly table: ReadonlyMap<string, OptionSpec> | undefined;
-  readonly options: RawOption[];
+  options: readonly RawOption[];
   readonly start: number;
   end: number;
 }
@@ -107,7 +107,7 @@ const NO_SPECS: ReadonlyMap<string, OptionSpec> = new Map();
 
 /** Options as the AST keeps them: a shared empty list, or an array without push's spare capacity. */
 function exactOptions(options: readonly RawOption[]): readonly RawOption[] {
-  return options.length === 0 ? NO_OPTIONS : options.slice();
+  return options.length <= 1 ? options : options.slice();
 }
 
 /** Bits of the top-level options seen so far (one each, but -m may repeat). */
@@ -119,19 +119,42 @@ export type InterpretResult =
   | { readonly ok: true; readonly spec: RuleSpec }
   | { readonly ok: false; readonly errors: readonly ParseError[] };
 
-export function interpretRule(words: readonly Word[], context: RuleContext): InterpretResult {
-  const span = (from: number, to: number): Span => ({ file: context.file, line: context.line, column: from + 1, endColumn: to + 1 });
-  const errors: ParseError[] = [];
-  const fail = (word: Word | undefined, message: string, extra: { expected?: string; hint?: string } = {}): InterpretResult => {
-    const at = word ?? words[words.length - 1];
-    errors.push({
-      span: at ? span(at.start, at.end) : span(0, 1),
-      message,
-      found: word?.value,
-      ...extra,
-    });
-    return { ok: false, errors };
+/**
+ * `words` may be a reused buffer longer than this rule: only the first
+ * `wordCount` belong to it, and none is kept after the call.
+ */
+function spanAt(context: RuleContext, from: number, to: number): Span {
+  return { file: context.file, line: context.line, column: from + 1, endColumn: to + 1 };
+}
+
+// Helpers at module level, not closures: a closure over interpretRule's locals made it
+// allocate a context and four functions for every rule.
+function failAt(
+  context: RuleContext, words: readonly Word[], wordCount: number, word: Word | undefined, message: string,
+  extra: { expected?: string; hint?: string } = {},
+): InterpretResult {
+  const at = word ?? (wordCount > 0 ? words[wordCount - 1] : undefined);
+  return {
+    ok: false,
+    errors: [{ span: at ? spanAt(context, at.start, at.end) : spanAt(context, 0, 1), message, found: word?.value, ...extra }],
   };
+}
+
+function isLoaded(modules: readonly LoadedModule[], module: string): boolean {
+  for (const m of modules) if (m.module === module) return true;
+  return false;
+}
+
+/** Loads a match module; the value word's end is where its options begin to count. */
+function loadModule(modules: LoadedModule[], owners: OptionOwner[], module: string, at: Word): LoadedModule {
+  const table = matchOptionSpecs(module);
+  const loaded: LoadedModule = { module, table, options: NO_OPTIONS, start: at.start, end: at.end };
+  modules.push(loaded);
+  if (table) owners.push(loaded);
+  return loaded;
+}
+
+export function interpretRule(words: readonly Word[], context: RuleContext, wordCount: number = words.length): InterpretResult {
 
   let protocol: ProtocolMatch | undefined;
   let sources: readonly AddressMatch[] = [];
@@ -145,54 +168,46 @@ export function interpretRule(words: readonly Word[], context: RuleContext): Int
   /** Modules and the target that have option tables, in load order. */
   const owners: OptionOwner[] = [];
   let lastGreedyModule: LoadedModule | undefined;
-  const isLoaded = (module: string) => modules.some((m) => m.module === module);
   let target: (OptionOwner & { name: string; goto: boolean }) | undefined;
   let negation: Word | undefined;
 
-  const loadModule = (module: string, at: Word) => {
-    const table = matchOptionSpecs(module);
-    const greedy = !table;
-    const loaded: LoadedModule = { module, table: greedy ? undefined : table, options: [], start: at.start, end: at.end };
-    modules.push(loaded);
-    if (greedy) lastGreedyModule = loaded; else owners.push(loaded);
-  };
 
   let i = 0;
-  while (i < words.length) {
+  while (i < wordCount) {
     const word = words[i]!;
     if (!word.quoted && word.value === '!') {
-      if (negation) return fail(word, 'two "!" in a row', { hint: 'a single "!" negates the option after it' });
+      if (negation) return failAt(context, words, wordCount, word, 'two "!" in a row', { hint: 'a single "!" negates the option after it' });
       negation = word;
       i++;
       continue;
     }
     if (word.quoted || !word.value.startsWith('-') || word.value === '-') {
-      return fail(word, `unexpected argument "${word.value}"`, { expected: 'an option such as -p, -s, -m, -j', hint: 'values follow the option they belong to; is an option missing or misspelled?' });
+      return failAt(context, words, wordCount, word, `unexpected argument "${word.value}"`, { expected: 'an option such as -p, -s, -m, -j', hint: 'values follow the option they belong to; is an option missing or misspelled?' });
     }
     const topLevel = TOP_LEVEL.get(word.value);
     if (topLevel) {
       const name = SHORT_NAMES[topLevel];
       const bit = TOP_LEVEL_BIT[topLevel];
       if ((seenTopLevel & bit) !== 0 && topLevel !== 'match') {
-        return fail(word, `${name} given twice`, { hint: `iptables allows one ${name} per rule` });
+        return failAt(context, words, wordCount, word, `${name} given twice`, { hint: `iptables allows one ${name} per rule` });
       }
       seenTopLevel |= bit;
       let negated = negation !== undefined;
       const negationWord = negation;
       negation = undefined;
       if (topLevel === 'fragment') {
-        if (context.family === 'ipv6') return fail(word, '-f is not valid in ip6tables', { hint: 'use -m frag in ip6tables' });
+        if (context.family === 'ipv6') return failAt(context, words, wordCount, word, '-f is not valid in ip6tables', { hint: 'use -m frag in ip6tables' });
         fragment = { negated };
         i++;
         continue;
       }
       if (topLevel === 'match' || topLevel === 'jump' || topLevel === 'goto' || topLevel === 'counters') {
-        if (negated) return fail(negationWord, `"!" cannot negate ${name}`);
+        if (negated) return failAt(context, words, wordCount, negationWord, `"!" cannot negate ${name}`);
       }
       if (topLevel === 'counters') {
-        const values = words.slice(i + 1, i + 3);
+        const values = words.slice(i + 1, Math.min(i + 3, wordCount));
         if (values.length < 2 || !/^\d+$/.test(values[0]!.value) || !/^\d+$/.test(values[1]!.value)) {
-          return fail(word, `${name} needs two numbers`, { expected: 'PACKETS BYTES' });
+          return failAt(context, words, wordCount, word, `${name} needs two numbers`, { expected: 'PACKETS BYTES' });
         }
         counters = { packets: Number(values[0]!.value), bytes: Number(values[1]!.value) };
         i += 3;
@@ -200,57 +215,57 @@ export function interpretRule(words: readonly Word[], context: RuleContext): Int
       }
       let valueIndex = i + 1;
       // Deprecated, still accepted: `-s ! 10.0.0.0/8`.
-      const maybeBang = words[valueIndex];
+      const maybeBang = valueIndex < wordCount ? words[valueIndex] : undefined;
       if (maybeBang && !maybeBang.quoted && maybeBang.value === '!' && topLevel !== 'match' && topLevel !== 'jump' && topLevel !== 'goto') {
-        if (negated) return fail(maybeBang, 'two "!" for one option');
+        if (negated) return failAt(context, words, wordCount, maybeBang, 'two "!" for one option');
         negated = true;
         valueIndex++;
       }
-      const valueWord = words[valueIndex];
-      if (!valueWord) return fail(word, `${name} needs a value`, { expected: `a value after ${word.value}` });
+      const valueWord = valueIndex < wordCount ? words[valueIndex] : undefined;
+      if (!valueWord) return failAt(context, words, wordCount, word, `${name} needs a value`, { expected: `a value after ${word.value}` });
       const value = valueWord.value;
       i = valueIndex + 1;
       switch (topLevel) {
         case 'protocol': {
           const r = readProtocol(value, negated);
-          if (!r.ok) return fail(valueWord, r.reason, { hint: r.hint });
-          if (r.value.number === 0 && negated) return fail(valueWord, 'rule would never match protocol', { hint: '"! -p all" matches nothing' });
+          if (!r.ok) return failAt(context, words, wordCount, valueWord, r.reason, { hint: r.hint });
+          if (r.value.number === 0 && negated) return failAt(context, words, wordCount, valueWord, 'rule would never match protocol', { hint: '"! -p all" matches nothing' });
           protocol = r.value.number === 0 && !negated ? undefined : r.value;
           break;
         }
         case 'source': case 'destination': {
           const r = readAddressList(value, context.family, negated);
-          if (!r.ok) return fail(valueWord, r.reason, { hint: r.hint ?? 'expected an address with an optional /prefix or /mask' });
-          if (negated && r.value.length > 1) return fail(valueWord, `"!" is not allowed with several addresses`);
+          if (!r.ok) return failAt(context, words, wordCount, valueWord, r.reason, { hint: r.hint ?? 'expected an address with an optional /prefix or /mask' });
+          if (negated && r.value.length > 1) return failAt(context, words, wordCount, valueWord, `"!" is not allowed with several addresses`);
           if (topLevel === 'source') sources = r.value; else destinations = r.value;
           break;
         }
         case 'in': case 'out': {
           const r = readInterface(value, negated);
-          if (!r.ok) return fail(valueWord, r.reason, { hint: r.hint });
+          if (!r.ok) return failAt(context, words, wordCount, valueWord, r.reason, { hint: r.hint });
           if (topLevel === 'in') inInterface = r.value; else outInterface = r.value;
           break;
         }
         case 'match': {
           const module = value;
-          if (!/^[A-Za-z0-9_]+$/.test(module)) return fail(valueWord, `invalid match name "${module}"`);
-          loadModule(internModuleName(module), valueWord);
-          modules[modules.length - 1]!.end = valueWord.end;
+          if (!/^[A-Za-z0-9_]+$/.test(module)) return failAt(context, words, wordCount, valueWord, `invalid match name "${module}"`);
+          const loaded = loadModule(modules, owners, internModuleName(module), valueWord);
+          if (!loaded.table) lastGreedyModule = loaded;
           break;
         }
         case 'jump': case 'goto': {
-          if (target) return fail(word, 'a rule has only one target', { hint: '-j and -g cannot be combined or repeated' });
-          if (topLevel === 'jump' && (seenTopLevel & TOP_LEVEL_BIT.goto) !== 0) return fail(word, 'a rule has only one target');
-          if (topLevel === 'goto' && (seenTopLevel & TOP_LEVEL_BIT.jump) !== 0) return fail(word, 'a rule has only one target');
+          if (target) return failAt(context, words, wordCount, word, 'a rule has only one target', { hint: '-j and -g cannot be combined or repeated' });
+          if (topLevel === 'jump' && (seenTopLevel & TOP_LEVEL_BIT.goto) !== 0) return failAt(context, words, wordCount, word, 'a rule has only one target');
+          if (topLevel === 'goto' && (seenTopLevel & TOP_LEVEL_BIT.jump) !== 0) return failAt(context, words, wordCount, word, 'a rule has only one target');
           const goto = topLevel === 'goto';
           const extension = !goto && isKnownTarget(value);
           if (!extension) {
             const chain = context.chains.get(value);
             if (chain?.builtin) {
-              return fail(valueWord, `cannot ${goto ? 'goto' : 'jump to'} built-in chain "${value}"`);
+              return failAt(context, words, wordCount, valueWord, `cannot ${goto ? 'goto' : 'jump to'} built-in chain "${value}"`);
             }
             if (!chain) {
-              return fail(valueWord, `${goto ? 'goto' : 'jump'} to chain "${value}", which does not exist`, {
+              return failAt(context, words, wordCount, valueWord, `${goto ? 'goto' : 'jump'} to chain "${value}", which does not exist`, {
                 expected: 'a declared chain or a target (ACCEPT, DROP, REJECT, RETURN, LOG, DNAT …)',
                 hint: `declare it before use with ":${value} - [0:0]", or check the spelling`,
               });
@@ -259,7 +274,7 @@ export function interpretRule(words: readonly Word[], context: RuleContext): Int
           const table = extension ? targetOptionSpecs(value) : NO_SPECS;
           // A chain's own name string is shared by every jump to it (large files jump a lot).
           const targetName = extension ? value : context.chains.get(value)!.name;
-          target = { name: targetName, goto, options: [], table, start: word.start, end: valueWord.end };
+          target = { name: targetName, goto, options: NO_OPTIONS, table, start: word.start, end: valueWord.end };
           if (table) owners.push(target);
           break;
         }
@@ -282,8 +297,8 @@ export function interpretRule(words: readonly Word[], context: RuleContext): Int
     }
     if (!owner && protocol) {
       const implicit = PROTOCOL_MODULES[protocol.name];
-      if (implicit && !isLoaded(implicit) && matchOptionSpecs(implicit)?.has(optionName)) {
-        loadModule(implicit, word);
+      if (implicit && !isLoaded(modules, implicit) && matchOptionSpecs(implicit)?.has(optionName)) {
+        loadModule(modules, owners, implicit, word);
         owner = ownerOfOption(owners, optionName);
       }
     }
@@ -296,21 +311,21 @@ export function interpretRule(words: readonly Word[], context: RuleContext): Int
         : /^--(src|dst)-range$/.test(optionName)
           ? `${optionName} belongs to the iprange match: add "-m iprange" before it`
           : 'check the spelling, and that the -m module (or -j target) this option belongs to comes first';
-      return fail(word, `unknown option "${optionName}"`, { hint });
+      return failAt(context, words, wordCount, word, `unknown option "${optionName}"`, { hint });
     }
     const spec = owner.table?.get(optionName);
     const negated = negation !== undefined;
     if (negated && spec && !spec.invertible) {
-      return fail(negation, `"!" cannot negate ${optionName}`);
+      return failAt(context, words, wordCount, negation, `"!" cannot negate ${optionName}`);
     }
     negation = undefined;
     let count: number;
     if (spec) {
       count = spec.arity;
-      if (i + count > words.length - 1) return fail(word, `option "${optionName}" needs ${count === 1 ? 'a value' : `${count} values`}`);
+      if (i + count > wordCount - 1) return failAt(context, words, wordCount, word, `option "${optionName}" needs ${count === 1 ? 'a value' : `${count} values`}`);
     } else {
       count = 0;
-      for (let j = i + 1; j < words.length; j++) {
+      for (let j = i + 1; j < wordCount; j++) {
         const w = words[j]!;
         if (!w.quoted && (w.value.charCodeAt(0) === 45 /* - */ || w.value === '!')) break;
         count++;
@@ -318,37 +333,37 @@ export function interpretRule(words: readonly Word[], context: RuleContext): Int
     }
     const canonical = spec?.canonical ?? optionName;
     if (spec) {
-      for (const o of owner.options) if (o.name === canonical) return fail(word, `option "${optionName}" given twice`, { hint: 'each option may appear once per module' });
+      for (const o of owner.options) if (o.name === canonical) return failAt(context, words, wordCount, word, `option "${optionName}" given twice`, { hint: 'each option may appear once per module' });
     }
     const values: string[] = new Array<string>(count);
     for (let j = 0; j < count; j++) values[j] = words[i + 1 + j]!.value;
     const end = count > 0 ? words[i + count]!.end : word.end;
-    owner.options.push({ name: canonical, values, negated, span: span(word.start, end) });
+    const option: RawOption = { name: canonical, values, negated, span: spanAt(context, word.start, end) };
+    // Most owners get one option: a one-element literal has no spare capacity to trim later.
+    if (owner.options.length === 0) owner.options = [option]; else (owner.options as RawOption[]).push(option);
     if (end > owner.end) owner.end = end;
     i += 1 + count;
   }
-  if (negation) return fail(negation, '"!" at the end of the rule', { expected: 'an option after "!"' });
+  if (negation) return failAt(context, words, wordCount, negation, '"!" at the end of the rule', { expected: 'an option after "!"' });
 
   const protocolName = protocol && !protocol.negated ? protocol.name : undefined;
   const negatedProtocol = protocol?.negated ? protocol.name : undefined;
   const matches: Match[] = new Array<Match>(modules.length);
-  const baseSpan = words.length > 0 ? span(words[0]!.start, words[words.length - 1]!.end) : span(0, 1);
+  const baseSpan = wordCount > 0 ? spanAt(context, words[0]!.start, words[wordCount - 1]!.end) : spanAt(context, 0, 1);
   for (let k = 0; k < modules.length; k++) {
     const m = modules[k]!;
-    const built = buildMatch(m.module, exactOptions(m.options), span(m.start, m.end), { family: context.family, span: baseSpan, protocol: protocolName, negatedProtocol });
+    const built = buildMatch(m.module, exactOptions(m.options), spanAt(context, m.start, m.end), { family: context.family, span: baseSpan, protocol: protocolName, negatedProtocol });
     if (!built.ok) {
-      const at = built.problem.option?.span ?? span(m.start, m.end);
-      errors.push({ span: at, message: built.problem.message, hint: built.problem.hint });
-      return { ok: false, errors };
+      const at = built.problem.option?.span ?? spanAt(context, m.start, m.end);
+      return { ok: false, errors: [{ span: at, message: built.problem.message, hint: built.problem.hint }] };
     }
     matches[k] = built.value;
   }
   let builtTarget: Target | undefined;
   if (target) {
-    const built = buildTarget(target.name, exactOptions(target.options), span(target.start, target.end), { family: context.family, span: baseSpan, protocol: protocolName }, target.goto);
+    const built = buildTarget(target.name, exactOptions(target.options), spanAt(context, target.start, target.end), { family: context.family, span: baseSpan, protocol: protocolName }, target.goto);
     if (!built.ok) {
-      errors.push({ span: built.problem.option?.span ?? span(target.start, target.end), message: built.problem.message, hint: built.problem.hint });
-      return { ok: false, errors };
+      return { ok: false, errors: [{ span: built.problem.option?.span ?? spanAt(context, target.start, target.end), message: built.problem.message, hint: built.problem.hint }] };
     }
     builtTarget = built.value;
   }
