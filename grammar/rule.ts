@@ -50,6 +50,30 @@ const TOP_LEVEL: ReadonlyMap<string, TopLevel> = new Map([
   ['-c', 'counters'], ['--set-counters', 'counters'],
 ]);
 
+/**
+ * The top-level option a word names, if any. iptables-save writes the short
+ * forms, so they are told apart by their letter; only long forms need the map
+ * (and a hash of a fresh string for every word of every rule).
+ */
+function topLevelOption(word: string): TopLevel | undefined {
+  if (word.length === 2) {
+    switch (word.charCodeAt(1)) {
+      case 112: return 'protocol'; // p
+      case 115: return 'source'; // s
+      case 100: return 'destination'; // d
+      case 105: return 'in'; // i
+      case 111: return 'out'; // o
+      case 102: return 'fragment'; // f
+      case 109: return 'match'; // m
+      case 106: return 'jump'; // j
+      case 103: return 'goto'; // g
+      case 99: return 'counters'; // c
+      default: return undefined;
+    }
+  }
+  return word.charCodeAt(1) === 45 /* - */ ? TOP_LEVEL.get(word) : undefined;
+}
+
 const SHORT_NAMES: Readonly<Record<TopLevel, string>> = {
   protocol: '-p', source: '-s', destination: '-d', in: '-i', out: '-o', fragment: '-f',
   match: '-m', jump: '-j', goto: '-g', counters: '-c',
@@ -184,7 +208,7 @@ export function interpretRule(words: readonly Word[], context: RuleContext, word
     if (word.quoted || !word.value.startsWith('-') || word.value === '-') {
       return failAt(context, words, wordCount, word, `unexpected argument "${word.value}"`, { expected: 'an option such as -p, -s, -m, -j', hint: 'values follow the option they belong to; is an option missing or misspelled?' });
     }
-    const topLevel = TOP_LEVEL.get(word.value);
+    const topLevel = topLevelOption(word.value);
     if (topLevel) {
       const name = SHORT_NAMES[topLevel];
       const bit = TOP_LEVEL_BIT[topLevel];
