@@ -12,6 +12,7 @@
 
 import type { Family, Rule } from '../../grammar/ast.ts';
 import { AddressSet } from '../model/addrset.ts';
+import { compareCodeUnits } from '../model/order.ts';
 import type { SourceTest } from './compile.ts';
 import type { RulesetSimulator } from './index.ts';
 import { toSimPacket } from './index.ts';
@@ -206,7 +207,7 @@ export function computeExposure(sim: RulesetSimulator, configuredInterfaces?: re
       host.push({ proto, hostAddress: sim.host.localAddressesKnown ? localAddress : anyAddress, hostPort: port, reachableFrom: reachable, blockedBy });
     }
   }
-  host.sort((a, b) => a.proto.localeCompare(b.proto) || a.hostPort - b.hostPort);
+  host.sort((a, b) => compareCodeUnits(a.proto, b.proto) || a.hostPort - b.hostPort);
   return { family, published, direct, host };
 }
 
