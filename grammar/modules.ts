@@ -224,13 +224,22 @@ const ADDR_TYPES: readonly AddrType[] = [
 ];
 const TCP_FLAGS = ['SYN', 'ACK', 'FIN', 'RST', 'URG', 'PSH', 'ALL', 'NONE'] as const;
 
+/** An option's first value ('' when it has none). */
+function value0(option: RawOption): string {
+  return option.values[0] ?? '';
+}
+
+function firstValue(options: readonly RawOption[], name: string): string | undefined {
+  return first(options, name)?.values[0];
+}
+
 function first(options: readonly RawOption[], name: string): RawOption | undefined {
-  return options.find((o) => o.name === name);
+  for (const o of options) if (o.name === name) return o;
+  return undefined;
 }
 
 /** Typed interpretation of a match module's collected options. */
 export function buildMatch(module: string, options: readonly RawOption[], span: Span, context: BuildContext): Built<Match> {
-  const value0 = (o: RawOption) => o.values[0] ?? '';
   switch (module) {
     case 'tcp': case 'udp': case 'udplite': case 'sctp': case 'dccp': {
       // nf_tables also loads `! -p tcp -m tcp …` (a rule that can never match); legacy refuses it.
@@ -541,13 +550,12 @@ function markOperation(options: readonly RawOption[]): Built<MarkOperation | und
 
 /** Typed interpretation of a target and its options. `chainExists` tells a chain jump from a target. */
 export function buildTarget(name: string, options: readonly RawOption[], span: Span, context: BuildContext, goto: boolean): Built<Target> {
-  const value = (n: string) => first(options, n)?.values[0];
   if (goto) return built({ options, span, kind: 'chain', chain: name, goto: true });
   switch (name) {
     case 'ACCEPT': case 'DROP': case 'RETURN': case 'QUEUE':
       return built({ options, span, kind: 'verdict', name });
     case 'REJECT': {
-      const rejectWith = value('--reject-with') ?? (context.family === 'ipv4' ? 'icmp-port-unreachable' : 'icmp6-port-unreachable');
+      const rejectWith = firstValue(options, '--reject-with') ?? (context.family === 'ipv4' ? 'icmp-port-unreachable' : 'icmp6-port-unreachable');
       const allowed = context.family === 'ipv4'
         ? ['icmp-net-unreachable', 'icmp-host-unreachable', 'icmp-port-unreachable', 'icmp-proto-unreachable', 'icmp-net-prohibited', 'icmp-host-prohibited', 'icmp-admin-prohibited', 'tcp-reset', 'net-unreach', 'host-unreach', 'port-unreach', 'proto-unreach', 'net-prohib', 'host-prohib', 'admin-prohib', 'tcp-rst']
         : ['icmp6-no-route', 'no-route', 'icmp6-adm-prohibited', 'adm-prohibited', 'icmp6-addr-unreachable', 'addr-unreach', 'icmp6-port-unreachable', 'port-unreach', 'tcp-reset', 'icmp6-policy-fail', 'policy-fail', 'icmp6-reject-route', 'reject-route'];
@@ -560,18 +568,18 @@ export function buildTarget(name: string, options: readonly RawOption[], span: S
       return built({ options, span, kind: 'REJECT', rejectWith: canonicalReject(rejectWith, context.family) });
     }
     case 'LOG': {
-      const level = value('--log-level');
+      const level = firstValue(options, '--log-level');
       const levels = ['emerg', 'alert', 'crit', 'error', 'warning', 'notice', 'info', 'debug', 'panic', 'err', 'warn'];
       if (level !== undefined && !/^[0-7]$/.test(level) && !levels.includes(level.toLowerCase())) {
         return problem(first(options, '--log-level'), `invalid log level "${level}"`, 'expected 0-7 or emerg, alert, crit, error, warning, notice, info, debug');
       }
-      const prefix = value('--log-prefix');
+      const prefix = firstValue(options, '--log-prefix');
       return built({ options, span, kind: 'LOG', prefix, level });
     }
     case 'NFLOG': {
-      const group = value('--nflog-group');
+      const group = firstValue(options, '--nflog-group');
       if (group !== undefined && (!/^\d+$/.test(group) || Number(group) > 65535)) return problem(first(options, '--nflog-group'), `invalid NFLOG group "${group}"`, 'groups go from 0 to 65535');
-      return built({ options, span, kind: 'NFLOG', group: group === undefined ? undefined : Number(group), prefix: value('--nflog-prefix') });
+      return built({ options, span, kind: 'NFLOG', group: group === undefined ? undefined : Number(group), prefix: firstValue(options, '--nflog-prefix') });
     }
     case 'DNAT': case 'SNAT': {
       const optionName = name === 'DNAT' ? '--to-destination' : '--to-source';
@@ -615,7 +623,7 @@ export function buildTarget(name: string, options: readonly RawOption[], span: S
       return built({ options, span, kind: 'CONNMARK', operation: operation.value });
     }
     case 'CT': {
-      const helper = value('--helper');
+      const helper = firstValue(options, '--helper');
       if (helper !== undefined && !CT_HELPERS.includes(helper)) {
         return problem(first(options, '--helper'), `unknown conntrack helper "${helper}"`, `the kernel has ${CT_HELPERS.join(', ')}`);
       }

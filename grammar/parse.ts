@@ -8,7 +8,7 @@ import type {
 } from './ast.ts';
 import { BUILTIN_CHAINS, TABLE_NAMES } from './ast.ts';
 import { familyOfText } from './address.ts';
-import { lexLines, splitLines, type LexError, type Lines } from './lexer.ts';
+import { lexLines, splitLines, type CommandStatement, type LexError, type Lines } from './lexer.ts';
 import { parseStatements, tokenNames, type Place, type Statement } from './parser.ts';
 import { printRuleSpec } from './printer.ts';
 import { interpretRule, type RuleSpec } from './rule.ts';
@@ -352,6 +352,44 @@ function trailingBlanks(line: string): number {
   return n;
 }
 
+function reportMissingChain(table: TableBuilder, s: CommandStatement, error: ErrorFn): void {
+  error(s.chainAt ?? s.at, `chain "${s.chain}" does not exist in table ${table.name}`, {
+    found: s.chain,
+    hint: `declare it first with ":${s.chain} - [0:0]" (or -N ${s.chain})`,
+  });
+}
+
+/** The rules a command line's options describe (several when its addresses expand), or undefined after reporting why not. */
+function interpretCommand(
+  table: TableBuilder, s: CommandStatement, chain: ChainBuilder, family: Family, file: string, lineText: string,
+  error: ErrorFn, errors: ParseError[],
+): Rule[] | undefined {
+  const split = s.args === undefined || s.argsColumn === undefined
+    ? wordBuffer.split('', 0, 0)
+    : wordBuffer.split(lineText, s.argsColumn, s.argsColumn + s.args.length);
+  if (!split) {
+    errors.push({
+      span: { file, line: s.at.line, column: wordBuffer.unterminatedAt + 1, endColumn: lineText.length + 1 },
+      message: 'unterminated quote', expected: 'a closing "', hint: 'quoted values must end on the same line',
+    });
+    return undefined;
+  }
+  const result = interpretRule(wordBuffer.words, { file, line: s.at.line, family, table: table.name, chains: table.chains }, wordBuffer.count);
+  if (!result.ok) { for (const e of result.errors) errors.push(e); return undefined; }
+  const chainName = chain.name;
+  if (chain.builtin && result.spec.inInterface && (chainName === 'OUTPUT' || chainName === 'POSTROUTING')) {
+    error(s.at, `-i cannot be used in ${chainName}`, { hint: `packets in ${chainName} have no input interface; use -o, or move the rule` });
+    return undefined;
+  }
+  if (chain.builtin && result.spec.outInterface && (chainName === 'INPUT' || chainName === 'PREROUTING')) {
+    error(s.at, `-o cannot be used in ${chainName}`, { hint: `packets in ${chainName} have no output interface yet; use -i, or move the rule` });
+    return undefined;
+  }
+  const lineSpan: Span = { file, line: s.at.line, column: 1 + leadingBlanks(lineText), endColumn: lineText.length - trailingBlanks(lineText) + 1 };
+  // The chain's own name, not this line's copy of it: one string for all its rules.
+  return rulesFromSpec(result.spec, table.name, chainName, lineSpan, counters(s.counters));
+}
+
 function applyCommand(
   table: TableBuilder, s: Extract<Statement, { kind: 'command' }>, family: Family, file: string,
   lines: readonly string[], error: ErrorFn, errors: ParseError[],
@@ -360,72 +398,39 @@ function applyCommand(
   const needsChain = s.command === 'A' || s.command === 'I' || s.command === 'R' || s.command === 'D' || s.command === 'N' || s.command === 'P' || s.command === 'E';
   if (needsChain && !chainName) { error(s.at, `-${s.command} needs a chain name`, { expected: `-${s.command} CHAIN` }); return; }
   const chain = chainName ? table.chains.get(chainName) : undefined;
-  const lineText = lines[s.at.line] ?? '';
-  const missingChain = () => error(s.chainAt ?? s.at, `chain "${chainName}" does not exist in table ${table.name}`, {
-    found: chainName,
-    hint: `declare it first with ":${chainName} - [0:0]" (or -N ${chainName})`,
-  });
-  const lineSpan: Span = { file, line: s.at.line, column: 1 + leadingBlanks(lineText), endColumn: lineText.length - trailingBlanks(lineText) + 1 };
-
-  const interpret = (): Rule[] | undefined => {
-    const split = s.args === undefined || s.argsColumn === undefined
-      ? wordBuffer.split('', 0, 0)
-      : wordBuffer.split(lineText, s.argsColumn, s.argsColumn + s.args.length);
-    if (!split) {
-      errors.push({
-        span: { file, line: s.at.line, column: wordBuffer.unterminatedAt + 1, endColumn: lineText.length + 1 },
-        message: 'unterminated quote', expected: 'a closing "', hint: 'quoted values must end on the same line',
-      });
-      return undefined;
-    }
-    const result = interpretRule(wordBuffer.words, { file, line: s.at.line, family, table: table.name, chains: table.chains }, wordBuffer.count);
-    if (!result.ok) { for (const e of result.errors) errors.push(e); return undefined; }
-    const builtin = table.chains.get(chainName!)?.builtin === true;
-    if (builtin && result.spec.inInterface && (chainName === 'OUTPUT' || chainName === 'POSTROUTING')) {
-      error(s.at, `-i cannot be used in ${chainName}`, { hint: `packets in ${chainName} have no input interface; use -o, or move the rule` });
-      return undefined;
-    }
-    if (builtin && result.spec.outInterface && (chainName === 'INPUT' || chainName === 'PREROUTING')) {
-      error(s.at, `-o cannot be used in ${chainName}`, { hint: `packets in ${chainName} have no output interface yet; use -i, or move the rule` });
-      return undefined;
-    }
-    // The chain's own name, not this line's copy of it: one string for all its rules.
-    return rulesFromSpec(result.spec, table.name, chain!.name, lineSpan, counters(s.counters));
-  };
-
   switch (s.command) {
     case 'A': {
-      if (!chain) { missingChain(); return; }
-      const rules = interpret();
+      if (!chain) { reportMissingChain(table, s, error); return; }
+      const rules = interpretCommand(table, s, chain, family, file, lines[s.at.line] ?? '', error, errors);
       if (rules) for (const rule of rules) chain.rules.push(rule);
       return;
     }
     case 'I': {
-      if (!chain) { missingChain(); return; }
+      if (!chain) { reportMissingChain(table, s, error); return; }
       const position = s.ruleNumber ?? 1;
       if (position < 1 || position > chain.rules.length + 1) {
         error(s.ruleNumberAt ?? s.at, `cannot insert at position ${position}: chain ${chain.name} has ${chain.rules.length} rules`, { hint: 'index of insertion too big' });
         return;
       }
-      const rules = interpret();
+      const rules = interpretCommand(table, s, chain, family, file, lines[s.at.line] ?? '', error, errors);
       if (rules) chain.rules = [...chain.rules.slice(0, position - 1), ...rules, ...chain.rules.slice(position - 1)];
       return;
     }
     case 'R': {
-      if (!chain) { missingChain(); return; }
+      if (!chain) { reportMissingChain(table, s, error); return; }
       if (s.ruleNumber === undefined) { error(s.chainAt ?? s.at, '-R needs a rule number', { expected: '-R CHAIN NUMBER RULE' }); return; }
       if (s.ruleNumber < 1 || s.ruleNumber > chain.rules.length) {
         error(s.ruleNumberAt ?? s.at, `cannot replace rule ${s.ruleNumber}: chain ${chain.name} has ${chain.rules.length} rules`);
         return;
       }
-      const rules = interpret();
+      const rules = interpretCommand(table, s, chain, family, file, lines[s.at.line] ?? '', error, errors);
       if (!rules) return;
       if (rules.length !== 1) { error(s.at, '-R replaces one rule; the addresses expand to several'); return; }
       chain.rules.splice(s.ruleNumber - 1, 1, rules[0]!);
       return;
     }
     case 'D': {
-      if (!chain) { missingChain(); return; }
+      if (!chain) { reportMissingChain(table, s, error); return; }
       if (s.ruleNumber !== undefined && s.args === undefined) {
         if (s.ruleNumber < 1 || s.ruleNumber > chain.rules.length) {
           error(s.ruleNumberAt ?? s.at, `cannot delete rule ${s.ruleNumber}: chain ${chain.name} has ${chain.rules.length} rules`);
@@ -434,7 +439,7 @@ function applyCommand(
         chain.rules.splice(s.ruleNumber - 1, 1);
         return;
       }
-      const rules = interpret();
+      const rules = interpretCommand(table, s, chain, family, file, lines[s.at.line] ?? '', error, errors);
       if (!rules) return;
       for (const rule of rules) {
         const index = chain.rules.findIndex((r) => r.text === rule.text);
@@ -451,7 +456,7 @@ function applyCommand(
       return;
     }
     case 'P': {
-      if (!chain) { missingChain(); return; }
+      if (!chain) { reportMissingChain(table, s, error); return; }
       const policy = s.args?.trim();
       if (!chain.builtin) { error(s.chainAt ?? s.at, `cannot set a policy on user chain "${chainName}"`); return; }
       if (policy !== 'ACCEPT' && policy !== 'DROP') { error(s.at, `invalid policy "${policy ?? ''}"`, { expected: 'ACCEPT or DROP' }); return; }
@@ -460,7 +465,7 @@ function applyCommand(
     }
     case 'F': {
       if (chainName === undefined) { for (const c of table.chains.values()) c.rules = []; return; }
-      if (!chain) { missingChain(); return; }
+      if (!chain) { reportMissingChain(table, s, error); return; }
       chain.rules = [];
       return;
     }
@@ -470,7 +475,7 @@ function applyCommand(
         for (const c of [...table.chains.values()]) if (!c.builtin && !referenced(c.name)) table.chains.delete(c.name);
         return;
       }
-      if (!chain) { missingChain(); return; }
+      if (!chain) { reportMissingChain(table, s, error); return; }
       if (chain.builtin) { error(s.chainAt ?? s.at, `cannot delete built-in chain ${chainName}`); return; }
       if (chain.rules.length > 0) { error(s.chainAt ?? s.at, `chain ${chainName} is not empty`, { hint: `flush it first with -F ${chainName}` }); return; }
       if (referenced(chainName)) { error(s.chainAt ?? s.at, `chain ${chainName} is still referenced`, { hint: 'delete the rules that jump to it first' }); return; }
@@ -478,14 +483,14 @@ function applyCommand(
       return;
     }
     case 'Z':
-      if (chainName !== undefined && !chain) { missingChain(); return; }
+      if (chainName !== undefined && !chain) { reportMissingChain(table, s, error); return; }
       for (const c of chain ? [chain] : table.chains.values()) {
         c.counters = c.counters ? { packets: 0, bytes: 0 } : undefined;
         c.rules = c.rules.map((r) => (r.counters ? { ...r, counters: { packets: 0, bytes: 0 } } : r));
       }
       return;
     case 'E': {
-      if (!chain) { missingChain(); return; }
+      if (!chain) { reportMissingChain(table, s, error); return; }
       const newName = s.args?.trim() ?? '';
       if (chain.builtin) { error(s.chainAt ?? s.at, `cannot rename built-in chain ${chainName}`); return; }
       if (!newName || /\s/.test(newName)) { error(s.at, '-E needs a new chain name', { expected: '-E OLD NEW' }); return; }
