@@ -9,6 +9,8 @@ const common = {
   format: 'esm',
   target: 'node20',
   minifySyntax: true,
+  // Whitespace too (1.27 → 0.96 MB): V8 pre-parses the whole bundle on every start; names are kept.
+  minifyWhitespace: true,
   legalComments: 'none',
   logLevel: 'warning',
   // Some CommonJS dependencies (ajv) call require(); give the ESM bundle one.
