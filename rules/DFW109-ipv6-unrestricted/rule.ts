@@ -107,6 +107,8 @@ function checkHost(host: Host, settings: LintSettings, report: (r: Report<Messag
     const iface = interfaceLabels(open, interfaces);
     report({
       at,
+      // Several ports are often reported at one place (the INPUT policy): each keeps its own fingerprint.
+      identity: key,
       messageId: emptyV6 ? 'noRuleset' : publication6 ? 'dnat' : 'proxy',
       data: {
         port: key,

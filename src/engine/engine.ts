@@ -87,6 +87,7 @@ interface Draft {
   readonly messageId?: string;
   readonly path?: Finding['path'];
   readonly fix?: string;
+  readonly identity?: string;
 }
 
 function withoutEngineDuplicates(rules: readonly LintRule[]): LintRule[] {
@@ -117,7 +118,7 @@ function runRule(rule: LintRule, host: Host, settings: LintSettings, ruleConfig:
       report(report: Report<string>) {
         const template = (rule.meta.messages as Readonly<Record<string, string>>)[report.messageId];
         if (template === undefined) throw new Error(`unknown messageId "${report.messageId}"`);
-        drafts.push({ rule, severity, at: report.at, message: renderMessage(template, report.data), messageId: report.messageId, path: report.path, fix: report.fix });
+        drafts.push({ rule, severity, at: report.at, message: renderMessage(template, report.data), messageId: report.messageId, path: report.path, fix: report.fix, identity: report.identity });
       },
     });
   } catch (error) {
@@ -251,7 +252,8 @@ function finalize(drafts: readonly { draft: Draft; index: LineIndex | undefined 
   for (const { draft, index } of ordered) {
     const key = `${draft.rule.meta.id}\u0000${draft.at.file}\u0000${draft.at.line}\u0000${draft.at.column}\u0000${draft.at.endColumn}\u0000${draft.message}`;
     if (findings.has(key)) continue;
-    const basis = fingerprintBasis(index?.at(draft.at.file, draft.at.line), draft.message);
+    const place = fingerprintBasis(index?.at(draft.at.file, draft.at.line), draft.message);
+    const basis = draft.identity === undefined ? place : `${place}\u0002${draft.identity}`;
     const occurrenceKey = `${draft.at.file}\u0000${draft.rule.meta.id}\u0000${basis}`;
     const n = (occurrences.get(occurrenceKey) ?? 0) + 1;
     occurrences.set(occurrenceKey, n);

@@ -69,6 +69,13 @@ export interface Report<MessageId extends string> {
   readonly path?: readonly TraceStep[];
   /** The iptables command(s) that fix it. */
   readonly fix?: string;
+  /**
+   * What tells this finding from the rule's other findings at the same place
+   * (a port, a bridge), for its fingerprint: without it, findings at one place
+   * are numbered in order, and fixing the first renames the second. Must be
+   * stable across captures: never a line number or a counter.
+   */
+  readonly identity?: string;
 }
 
 export interface RuleContext<MessageId extends string> {

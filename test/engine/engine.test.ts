@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { lintText, renderMessage } from '../../src/engine/engine.ts';
+import { defineRule } from '../../src/engine/types.ts';
 import { dropRule, fakeAnalysers, policyRule, throwingRule } from './fakes.ts';
 
 // Rules under test read the AST only: the Docker model and simulator are fakes.
@@ -50,6 +51,34 @@ describe('lintText', () => {
     const fs = lint(text).findings.filter((f) => f.ruleId === 'TST101');
     expect(fs).toHaveLength(3);
     expect(new Set(fs.map((f) => f.fingerprint)).size).toBe(3);
+  });
+
+  it('findings at one place keep their fingerprints when another goes away, if the rule names their identity', () => {
+    // One finding per port, all on the INPUT policy line (as DFW109 reports IPv6 ports left open).
+    const perPort = (identity: boolean) => defineRule({
+      meta: { ...policyRule.meta, id: 'TST103', name: 'per-port', messages: { open: 'port {{port}} is open' } },
+      check({ host, report }) {
+        for (const view of host.views) {
+          const input = view.ruleset.tables.find((t) => t.name === 'filter')?.chains.find((c) => c.name === 'INPUT');
+          if (!input?.span) continue;
+          const dropped = new Set(input.rules.flatMap((r) => r.matches.flatMap((m) => (m.kind === 'tcp' && m.dport ? [m.dport.ranges[0]!.from] : []))));
+          for (const port of [22, 443, 3000].filter((p) => !dropped.has(p))) {
+            report({ at: input.span, messageId: 'open', data: { port }, ...(identity ? { identity: `tcp/${port}` } : {}) });
+          }
+        }
+      },
+    });
+    const base = '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n';
+    const fixed = base.replace('COMMIT', '-A INPUT -p tcp -m tcp --dport 22 -j DROP\nCOMMIT');
+    const prints = (text: string, identity: boolean) => Object.fromEntries(
+      lintText(text, { rules: [perPort(identity)], analysers: fakeAnalysers }).findings.map((f) => [f.message, f.fingerprint]),
+    );
+    const before = prints(base, true);
+    const after = prints(fixed, true);
+    expect(Object.keys(after).sort()).toEqual(['port 3000 is open', 'port 443 is open']);
+    for (const [message, fingerprint] of Object.entries(after)) expect(fingerprint).toBe(before[message]);
+    // Without an identity they are numbered in order: the fix renames the others (why rules name it).
+    expect(prints(fixed, false)['port 3000 is open']).toBe(prints(base, false)['port 22 is open']);
   });
 
   it('a rule that throws becomes an internal-error finding naming the rule; the others still run', () => {
