@@ -234,7 +234,8 @@ function firstValue(options: readonly RawOption[], name: string): string | undef
 }
 
 function first(options: readonly RawOption[], name: string): RawOption | undefined {
-  for (const o of options) if (o.name === name) return o;
+  // Indexed, not for-of: this runs for every option of every rule, and the iterator was a tenth of the parser's garbage.
+  for (let k = 0; k < options.length; k++) if (options[k]!.name === name) return options[k];
   return undefined;
 }
 

@@ -13,22 +13,23 @@ function iface(flag: string, i: InterfaceMatch): string {
   return `${i.negated ? '! ' : ''}${flag} ${quoteValue(i.name + (i.wildcard ? '+' : ''))}`;
 }
 
+// Indexed loops: these run for every rule of a file, and for-of's iterator objects were measurable garbage.
 function option(o: RawOption): string {
   let out = o.negated ? `! ${o.name}` : o.name;
-  for (const v of o.values) out += ` ${quoteValue(v)}`;
+  for (let k = 0; k < o.values.length; k++) out += ` ${quoteValue(o.values[k]!)}`;
   return out;
 }
 
 function match(m: Match): string {
   let out = `-m ${m.module}`;
-  for (const o of m.options) out += ` ${option(o)}`;
+  for (let k = 0; k < m.options.length; k++) out += ` ${option(m.options[k]!)}`;
   return out;
 }
 
 function target(t: Target): string {
   const name = t.kind === 'chain' ? t.chain : t.kind === 'verdict' || t.kind === 'other' ? t.name : t.kind;
   let out = `${t.kind === 'chain' && t.goto ? '-g' : '-j'} ${name}`;
-  for (const o of t.options) out += ` ${option(o)}`;
+  for (let k = 0; k < t.options.length; k++) out += ` ${option(t.options[k]!)}`;
   return out;
 }
 
@@ -43,7 +44,7 @@ export function printRuleSpec(rule: Omit<Rule, 'text' | 'span' | 'table' | 'chai
   if (rule.outInterface) add(iface('-o', rule.outInterface));
   if (rule.protocol) add(`${rule.protocol.negated ? '! ' : ''}-p ${rule.protocol.name}`);
   if (rule.fragment) add(`${rule.fragment.negated ? '! ' : ''}-f`);
-  for (const m of rule.matches) add(match(m));
+  for (let k = 0; k < rule.matches.length; k++) add(match(rule.matches[k]!));
   if (rule.target) add(target(rule.target));
   return parts.join(' ');
 }

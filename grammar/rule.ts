@@ -165,7 +165,7 @@ function failAt(
 }
 
 function isLoaded(modules: readonly LoadedModule[], module: string): boolean {
-  for (const m of modules) if (m.module === module) return true;
+  for (let k = 0; k < modules.length; k++) if (modules[k]!.module === module) return true;
   return false;
 }
 
@@ -357,7 +357,7 @@ export function interpretRule(words: readonly Word[], context: RuleContext, word
     }
     const canonical = spec?.canonical ?? optionName;
     if (spec) {
-      for (const o of owner.options) if (o.name === canonical) return failAt(context, words, wordCount, word, `option "${optionName}" given twice`, { hint: 'each option may appear once per module' });
+      for (let k = 0; k < owner.options.length; k++) if (owner.options[k]!.name === canonical) return failAt(context, words, wordCount, word, `option "${optionName}" given twice`, { hint: 'each option may appear once per module' });
     }
     const values: string[] = new Array<string>(count);
     for (let j = 0; j < count; j++) values[j] = words[i + 1 + j]!.value;
