@@ -190,12 +190,10 @@ function lexLine(line: string, offset: number, lineNumber: number, tokens: IToke
     }
     return false;
   }
-  const emit = (type: TokenType, start: number, end: number) => {
-    tokens.push(token(type, line.slice(start, end), offset + start, lineNumber, start + 1));
-  };
+  const here: LineAt = { line, offset, lineNumber, tokens };
   const first = line.charCodeAt(i);
   if (first === 35 /* # */) {
-    emit(Comment, i, line.length);
+    emit(here, Comment, i, line.length);
     return false;
   }
   const bad = checkControl ? controlCharacterAt(line) : -1;
@@ -211,26 +209,26 @@ function lexLine(line: string, offset: number, lineNumber: number, tokens: IToke
   }
   if (first === 42 /* * */) {
     const end = nextWordEnd(line, i);
-    emit(TableHeader, i, end);
-    emitRestAsWords(line, end, emit);
+    emit(here, TableHeader, i, end);
+    emitRestAsWords(here, end);
     return false;
   }
   if (first === 58 /* : */) {
     const end = nextWordEnd(line, i);
-    emit(ChainDecl, i, end);
+    emit(here, ChainDecl, i, end);
     let j = skipSpaces(line, end);
     if (j < line.length) {
       const policyEnd = nextWordEnd(line, j);
-      emit(Word, j, policyEnd);
+      emit(here, Word, j, policyEnd);
       j = skipSpaces(line, policyEnd);
       if (j < line.length && line.charCodeAt(j) === 91 /* [ */) {
         const countersEnd = nextWordEnd(line, j);
         if (/^\[[^\]]*\]$/.test(line.slice(j, countersEnd))) {
-          emit(Counters, j, countersEnd);
+          emit(here, Counters, j, countersEnd);
           j = countersEnd;
         }
       }
-      emitRestAsWords(line, j, emit);
+      emitRestAsWords(here, j);
     }
     return false;
   }
@@ -274,8 +272,8 @@ function lexLine(line: string, offset: number, lineNumber: number, tokens: IToke
       });
       return false;
     }
-    emit(Commit, i, wordEnd);
-    emitRestAsWords(line, wordEnd, emit);
+    emit(here, Commit, i, wordEnd);
+    emitRestAsWords(here, wordEnd);
     return false;
   }
   const command = CHAIN_COMMANDS.get(firstWord);
@@ -340,11 +338,24 @@ function isDigits(line: string, from: number, to: number): boolean {
   return true;
 }
 
-function emitRestAsWords(line: string, from: number, emit: (type: TokenType, start: number, end: number) => void): void {
+/** The line being lexed, for the token helpers below. */
+interface LineAt {
+  readonly line: string;
+  readonly offset: number;
+  readonly lineNumber: number;
+  readonly tokens: IToken[];
+}
+
+function emit(at: LineAt, type: TokenType, start: number, end: number): void {
+  at.tokens.push(token(type, at.line.slice(start, end), at.offset + start, at.lineNumber, start + 1));
+}
+
+function emitRestAsWords(at: LineAt, from: number): void {
+  const { line } = at;
   let j = skipSpaces(line, from);
   while (j < line.length) {
     const end = nextWordEnd(line, j);
-    emit(Word, j, end);
+    emit(at, Word, j, end);
     j = skipSpaces(line, end);
   }
 }

@@ -188,7 +188,6 @@ export function optionSpec(table: OptionTable | undefined, name: string): Option
 
 export interface BuildContext {
   readonly family: Family;
-  readonly span: Span;
   /** Protocol given with -p, when not negated. */
   readonly protocol?: string;
   /** Protocol given with `! -p`. */

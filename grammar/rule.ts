@@ -7,7 +7,7 @@ import type {
   AddressMatch, Counters, Family, InterfaceMatch, Match, ParseError, ProtocolMatch, RawOption, Span, TableName, Target,
 } from './ast.ts';
 import {
-  buildMatch, buildTarget, internModuleName, isKnownTarget, matchOptionSpecs, targetOptionSpecs,
+  buildMatch, buildTarget, internModuleName, type BuildContext, isKnownTarget, matchOptionSpecs, targetOptionSpecs,
   type OptionSpec,
 } from './modules.ts';
 import { readAddressList, readInterface, readProtocol } from './values.ts';
@@ -103,18 +103,19 @@ interface LoadedModule extends OptionOwner {
  * gets it. A rule loads a handful of owners, so a backwards scan beats
  * building a name → owner map for every rule.
  */
-function ownerOfOption(owners: readonly OptionOwner[], name: string): OptionOwner | undefined {
-  for (let k = owners.length - 1; k >= 0; k--) {
-    const owner = owners[k]!;
+function ownerOfOption(owners: ScratchList<OptionOwner>, name: string): OptionOwner | undefined {
+  for (let k = owners.size - 1; k >= 0; k--) {
+    const owner = owners.items[k]!;
     if (owner.table?.has(name)) return owner;
   }
   return undefined;
 }
 
 /** getopt_long's unambiguous-prefix rule over the option names the loaded owners know. */
-function expandPrefix(owners: readonly OptionOwner[], prefix: string): string | undefined {
+function expandPrefix(owners: ScratchList<OptionOwner>, prefix: string): string | undefined {
   let found: string | undefined;
-  for (const owner of owners) {
+  for (let k = 0; k < owners.size; k++) {
+    const owner = owners.items[k]!;
     if (!owner.table) continue;
     for (const name of owner.table.keys()) {
       if (!name.startsWith(prefix) || name === found) continue;
@@ -164,19 +165,34 @@ function failAt(
   };
 }
 
-function isLoaded(modules: readonly LoadedModule[], module: string): boolean {
-  for (let k = 0; k < modules.length; k++) if (modules[k]!.module === module) return true;
+function isLoaded(modules: ScratchList<LoadedModule>, module: string): boolean {
+  for (let k = 0; k < modules.size; k++) if (modules.items[k]!.module === module) return true;
   return false;
 }
 
 /** Loads a match module; the value word's end is where its options begin to count. */
-function loadModule(modules: LoadedModule[], owners: OptionOwner[], module: string, at: Word): LoadedModule {
+function loadModule(modules: ScratchList<LoadedModule>, owners: ScratchList<OptionOwner>, module: string, at: Word): LoadedModule {
   const table = matchOptionSpecs(module);
   const loaded: LoadedModule = { module, table, options: NO_OPTIONS, start: at.start, end: at.end };
   modules.push(loaded);
   if (table) owners.push(loaded);
   return loaded;
 }
+
+/** A list reused from call to call: only the first `size` items are the current call's. */
+class ScratchList<T> {
+  readonly items: T[] = [];
+  size = 0;
+
+  reset(): void { this.size = 0; }
+
+  push(item: T): void { this.items[this.size++] = item; }
+}
+
+// Reused by every call (interpretRule is synchronous and keeps neither): two fresh
+// arrays per rule each grew a 17-slot store on their first push.
+const loadedModules = new ScratchList<LoadedModule>();
+const optionOwners = new ScratchList<OptionOwner>();
 
 export function interpretRule(words: readonly Word[], context: RuleContext, wordCount: number = words.length): InterpretResult {
 
@@ -188,9 +204,11 @@ export function interpretRule(words: readonly Word[], context: RuleContext, word
   let fragment: { negated: boolean } | undefined;
   let counters: Counters | undefined;
   let seenTopLevel = 0;
-  const modules: LoadedModule[] = [];
+  const modules = loadedModules;
+  modules.reset();
   /** Modules and the target that have option tables, in load order. */
-  const owners: OptionOwner[] = [];
+  const owners = optionOwners;
+  owners.reset();
   let lastGreedyModule: LoadedModule | undefined;
   let target: (OptionOwner & { name: string; goto: boolean }) | undefined;
   let negation: Word | undefined;
@@ -372,11 +390,11 @@ export function interpretRule(words: readonly Word[], context: RuleContext, word
 
   const protocolName = protocol && !protocol.negated ? protocol.name : undefined;
   const negatedProtocol = protocol?.negated ? protocol.name : undefined;
-  const matches: Match[] = new Array<Match>(modules.length);
-  const baseSpan = wordCount > 0 ? spanAt(context, words[0]!.start, words[wordCount - 1]!.end) : spanAt(context, 0, 1);
-  for (let k = 0; k < modules.length; k++) {
-    const m = modules[k]!;
-    const built = buildMatch(m.module, exactOptions(m.options), spanAt(context, m.start, m.end), { family: context.family, span: baseSpan, protocol: protocolName, negatedProtocol });
+  const matches: Match[] = new Array<Match>(modules.size);
+  const buildContext: BuildContext = { family: context.family, protocol: protocolName, negatedProtocol };
+  for (let k = 0; k < modules.size; k++) {
+    const m = modules.items[k]!;
+    const built = buildMatch(m.module, exactOptions(m.options), spanAt(context, m.start, m.end), buildContext);
     if (!built.ok) {
       const at = built.problem.option?.span ?? spanAt(context, m.start, m.end);
       return { ok: false, errors: [{ span: at, message: built.problem.message, hint: built.problem.hint }] };
@@ -385,7 +403,7 @@ export function interpretRule(words: readonly Word[], context: RuleContext, word
   }
   let builtTarget: Target | undefined;
   if (target) {
-    const built = buildTarget(target.name, exactOptions(target.options), spanAt(context, target.start, target.end), { family: context.family, span: baseSpan, protocol: protocolName }, target.goto);
+    const built = buildTarget(target.name, exactOptions(target.options), spanAt(context, target.start, target.end), buildContext, target.goto);
     if (!built.ok) {
       return { ok: false, errors: [{ span: built.problem.option?.span ?? spanAt(context, target.start, target.end), message: built.problem.message, hint: built.problem.hint }] };
     }
