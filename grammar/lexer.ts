@@ -22,7 +22,24 @@ export const Word = createToken({ name: 'Word', pattern: /[^\s]+/ });
  */
 export const CommandLine = createToken({ name: 'CommandLine', pattern: /-[^\n]*/ });
 
-export const allTokens: TokenType[] = [Newline, Comment, TableHeader, ChainDecl, Commit, Counters, Word, CommandLine];
+/**
+ * A well-formed chain line (`:NAME POLICY [packets:bytes]`), split by the lexer
+ * like a command line: a kube-proxy dump declares 60,000 chains. Anything else
+ * after a `:` takes the token-by-token path, where the parser reports it.
+ */
+export const ChainLine = createToken({ name: 'ChainLine', pattern: /:[^\n]*/ });
+
+export const allTokens: TokenType[] = [Newline, Comment, TableHeader, ChainDecl, Commit, Counters, Word, CommandLine, ChainLine];
+
+export interface ChainStatement {
+  readonly kind: 'chain';
+  readonly name: string;
+  readonly at: Place;
+  readonly policy?: string;
+  readonly policyAt?: Place;
+  readonly counters?: string;
+  readonly extra?: Place;
+}
 
 /** Column positions are 1-based; `end` is exclusive. */
 export interface Place {
@@ -215,6 +232,24 @@ function lexLine(line: string, offset: number, lineNumber: number, tokens: IToke
   }
   if (first === 58 /* : */) {
     const end = nextWordEnd(line, i);
+    const policyStart = skipSpaces(line, end);
+    const policyEnd = nextWordEnd(line, policyStart);
+    const countersStart = skipSpaces(line, policyEnd);
+    const countersEnd = nextWordEnd(line, countersStart);
+    const hasCounters = countersStart < line.length;
+    if (policyStart < line.length && skipSpaces(line, countersEnd) >= line.length && (!hasCounters || isCounters(line, countersStart, countersEnd))) {
+      const statement: ChainStatement = {
+        kind: 'chain', name: line.slice(i + 1, end), at: { line: lineNumber, column: i + 1, endColumn: end + 1 },
+        policy: line.slice(policyStart, policyEnd), policyAt: { line: lineNumber, column: policyStart + 1, endColumn: policyEnd + 1 },
+        counters: hasCounters ? line.slice(countersStart, countersEnd) : undefined,
+      };
+      tokens.push({
+        image: ':', startOffset: offset + i, endOffset: offset + i,
+        startLine: lineNumber, endLine: lineNumber, startColumn: i + 1, endColumn: i + 1,
+        tokenType: ChainLine, tokenTypeIdx: ChainLine.tokenTypeIdx!, payload: statement,
+      });
+      return true;
+    }
     emit(here, ChainDecl, i, end);
     let j = skipSpaces(line, end);
     if (j < line.length) {
@@ -326,6 +361,13 @@ function lexLine(line: string, offset: number, lineNumber: number, tokens: IToke
     startLine: lineNumber, endLine: lineNumber, startColumn: column, endColumn: column + firstWord.length - 1,
     tokenType: CommandLine, tokenTypeIdx: CommandLine.tokenTypeIdx!, payload: statement,
   });
+  return true;
+}
+
+/** `[…]` with no `]` before its end, as the token path's Counters token. */
+function isCounters(line: string, from: number, to: number): boolean {
+  if (to - from < 2 || line.charCodeAt(from) !== 91 /* [ */ || line.charCodeAt(to - 1) !== 93 /* ] */) return false;
+  for (let k = from + 1; k < to - 1; k++) if (line.charCodeAt(k) === 93) return false;
   return true;
 }
 

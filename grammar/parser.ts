@@ -5,8 +5,8 @@
 
 import { EmbeddedActionsParser, type IOrAlt, type IRecognitionException, type IToken } from 'chevrotain';
 import {
-  allTokens, ChainDecl, CommandLine, Comment, Commit, Counters, Newline, TableHeader, Word,
-  type CommandStatement, type Place,
+  allTokens, ChainDecl, ChainLine, CommandLine, Comment, Commit, Counters, Newline, TableHeader, Word,
+  type ChainStatement, type CommandStatement, type Place,
 } from './lexer.ts';
 
 export type { CommandName, Place } from './lexer.ts';
@@ -14,7 +14,7 @@ export type { CommandName, Place } from './lexer.ts';
 export type Statement =
   | { readonly kind: 'comment'; readonly text: string; readonly at: Place }
   | { readonly kind: 'table'; readonly name: string; readonly at: Place; readonly extra?: Place }
-  | { readonly kind: 'chain'; readonly name: string; readonly at: Place; readonly policy?: string; readonly policyAt?: Place; readonly counters?: string; readonly extra?: Place }
+  | ChainStatement
   | { readonly kind: 'commit'; readonly at: Place; readonly extra?: Place }
   | CommandStatement;
 
@@ -55,6 +55,7 @@ class StatementParser extends EmbeddedActionsParser {
     { ALT: () => this.SUBRULE(this.chain) },
     { ALT: () => this.SUBRULE(this.commit) },
     { ALT: () => this.CONSUME(CommandLine).payload as CommandStatement },
+    { ALT: () => this.CONSUME(ChainLine).payload as ChainStatement },
   ]), { recoveryValueFunc: () => undefined });
 
   private comment = this.RULE('comment', (): Statement => {
