@@ -100,6 +100,19 @@ export interface LexResult {
 /** A line longer than this is rejected rather than scanned: iptables-restore itself reads lines into a fixed buffer. */
 export const MAX_LINE_LENGTH = 64 * 1024;
 
+/**
+ * A token standing for a whole line, its split parts as `payload`. Built as one
+ * literal with the payload in place: adding it to a made token gave every such
+ * token a separate property store.
+ */
+function lineToken(type: TokenType, image: string, offset: number, line: number, column: number, payload: CommandStatement | ChainStatement): IToken {
+  return {
+    image, startOffset: offset, endOffset: offset + image.length - 1,
+    startLine: line, endLine: line, startColumn: column, endColumn: column + image.length - 1,
+    tokenType: type, tokenTypeIdx: type.tokenTypeIdx!, payload,
+  };
+}
+
 function token(type: TokenType, image: string, offset: number, line: number, column: number): IToken {
   return createTokenInstance(type, image, offset, offset + image.length - 1, line, line, column, column + image.length - 1);
 }
@@ -114,10 +127,17 @@ function nextWordEnd(text: string, from: number): number {
   return i;
 }
 
-function skipSpaces(text: string, from: number): number {
+export function skipSpaces(text: string, from: number): number {
   let i = from;
   while (i < text.length && isSpace(text.charCodeAt(i))) i++;
   return i;
+}
+
+/** Where `text` ends once trailing spaces and tabs after `from` are dropped. */
+export function contentEnd(text: string, from: number): number {
+  let end = text.length;
+  while (end > from && isSpace(text.charCodeAt(end - 1))) end--;
+  return end;
 }
 
 /** The first control character (other than tab) in a line, or -1. */
@@ -178,7 +198,7 @@ export function lexLines(source: Lines, from: number, to: number, errors: LexErr
   for (let lineNumber = from; lineNumber <= to; lineNumber++) {
     const line = source.lines[lineNumber]!;
     const offset = source.offsets[lineNumber]!;
-    // A CommandLine token ends its own statement; every other line ends with a Newline token.
+    // A CommandLine or ChainLine token ends its own statement; every other line ends with a Newline token.
     if (lexLine(line, offset, lineNumber, tokens, errors, source.mayHoldControlCharacters)) continue;
     tokens.push(token(Newline, '\n', offset + line.length, lineNumber, line.length + 1));
   }
@@ -193,7 +213,7 @@ export function lex(input: string): LexResult {
   return { tokens, lines: source.lines, errors };
 }
 
-/** Lexes one line into `tokens`; true when it emitted a self-terminating CommandLine token. */
+/** Lexes one line into `tokens`; true when it emitted a self-terminating CommandLine or ChainLine token. */
 function lexLine(line: string, offset: number, lineNumber: number, tokens: IToken[], errors: LexError[], checkControl: boolean): boolean {
   let i = skipSpaces(line, 0);
   if (i >= line.length) {
@@ -207,10 +227,9 @@ function lexLine(line: string, offset: number, lineNumber: number, tokens: IToke
     }
     return false;
   }
-  const here: LineAt = { line, offset, lineNumber, tokens };
   const first = line.charCodeAt(i);
   if (first === 35 /* # */) {
-    emit(here, Comment, i, line.length);
+    emit({ line, offset, lineNumber, tokens }, Comment, i, line.length);
     return false;
   }
   const bad = checkControl ? controlCharacterAt(line) : -1;
@@ -225,6 +244,7 @@ function lexLine(line: string, offset: number, lineNumber: number, tokens: IToke
     return false;
   }
   if (first === 42 /* * */) {
+    const here: LineAt = { line, offset, lineNumber, tokens };
     const end = nextWordEnd(line, i);
     emit(here, TableHeader, i, end);
     emitRestAsWords(here, end);
@@ -243,13 +263,10 @@ function lexLine(line: string, offset: number, lineNumber: number, tokens: IToke
         policy: line.slice(policyStart, policyEnd), policyAt: { line: lineNumber, column: policyStart + 1, endColumn: policyEnd + 1 },
         counters: hasCounters ? line.slice(countersStart, countersEnd) : undefined,
       };
-      tokens.push({
-        image: ':', startOffset: offset + i, endOffset: offset + i,
-        startLine: lineNumber, endLine: lineNumber, startColumn: i + 1, endColumn: i + 1,
-        tokenType: ChainLine, tokenTypeIdx: ChainLine.tokenTypeIdx!, payload: statement,
-      });
+      tokens.push(lineToken(ChainLine, ':', offset + i, lineNumber, i + 1, statement));
       return true;
     }
+    const here: LineAt = { line, offset, lineNumber, tokens };
     emit(here, ChainDecl, i, end);
     let j = skipSpaces(line, end);
     if (j < line.length) {
@@ -258,7 +275,7 @@ function lexLine(line: string, offset: number, lineNumber: number, tokens: IToke
       j = skipSpaces(line, policyEnd);
       if (j < line.length && line.charCodeAt(j) === 91 /* [ */) {
         const countersEnd = nextWordEnd(line, j);
-        if (/^\[[^\]]*\]$/.test(line.slice(j, countersEnd))) {
+        if (isCounters(line, j, countersEnd)) {
           emit(here, Counters, j, countersEnd);
           j = countersEnd;
         }
@@ -307,6 +324,7 @@ function lexLine(line: string, offset: number, lineNumber: number, tokens: IToke
       });
       return false;
     }
+    const here: LineAt = { line, offset, lineNumber, tokens };
     emit(here, Commit, i, wordEnd);
     emitRestAsWords(here, wordEnd);
     return false;
@@ -345,8 +363,7 @@ function lexLine(line: string, offset: number, lineNumber: number, tokens: IToke
       }
     }
     if (j < line.length) {
-      let end = line.length;
-      while (end > j && isSpace(line.charCodeAt(end - 1))) end--;
+      const end = contentEnd(line, j);
       args = line.slice(j, end);
       argsColumn = j;
     }
@@ -354,13 +371,7 @@ function lexLine(line: string, offset: number, lineNumber: number, tokens: IToke
   const statement: CommandStatement = {
     kind: 'command', command: command.name, at, counters, chain, chainAt, ruleNumber, ruleNumberAt, args, argsColumn,
   };
-  // A literal with the payload in place: adding it to a made token grew every token a property store.
-  const column = i + 1;
-  tokens.push({
-    image: firstWord, startOffset: offset + i, endOffset: offset + i + firstWord.length - 1,
-    startLine: lineNumber, endLine: lineNumber, startColumn: column, endColumn: column + firstWord.length - 1,
-    tokenType: CommandLine, tokenTypeIdx: CommandLine.tokenTypeIdx!, payload: statement,
-  });
+  tokens.push(lineToken(CommandLine, firstWord, offset + i, lineNumber, i + 1, statement));
   return true;
 }
 

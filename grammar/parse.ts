@@ -8,7 +8,7 @@ import type {
 } from './ast.ts';
 import { BUILTIN_CHAINS, TABLE_NAMES } from './ast.ts';
 import { familyOfText } from './address.ts';
-import { lexLines, splitLines, type CommandStatement, type LexError, type Lines } from './lexer.ts';
+import { contentEnd, lexLines, skipSpaces, splitLines, type CommandStatement, type LexError, type Lines } from './lexer.ts';
 import { parseStatements, tokenNames, type Place, type Statement } from './parser.ts';
 import { printRuleSpec } from './printer.ts';
 import { interpretRule, type RuleSpec } from './rule.ts';
@@ -339,19 +339,6 @@ function rulesFromSpec(spec: RuleSpec, table: TableName, chain: string, span: Sp
   return rules;
 }
 
-// Counted, not trimmed: trimming would copy the line of every rule.
-function leadingBlanks(line: string): number {
-  let n = 0;
-  while (n < line.length && (line.charCodeAt(n) === 32 || line.charCodeAt(n) === 9)) n++;
-  return n;
-}
-
-function trailingBlanks(line: string): number {
-  let n = 0;
-  while (n < line.length && (line.charCodeAt(line.length - 1 - n) === 32 || line.charCodeAt(line.length - 1 - n) === 9)) n++;
-  return n;
-}
-
 function reportMissingChain(table: TableBuilder, s: CommandStatement, error: ErrorFn): void {
   error(s.chainAt ?? s.at, `chain "${s.chain}" does not exist in table ${table.name}`, {
     found: s.chain,
@@ -361,9 +348,10 @@ function reportMissingChain(table: TableBuilder, s: CommandStatement, error: Err
 
 /** The rules a command line's options describe (several when its addresses expand), or undefined after reporting why not. */
 function interpretCommand(
-  table: TableBuilder, s: CommandStatement, chain: ChainBuilder, family: Family, file: string, lineText: string,
+  table: TableBuilder, s: CommandStatement, chain: ChainBuilder, family: Family, file: string, lines: readonly string[],
   error: ErrorFn, errors: ParseError[],
 ): Rule[] | undefined {
+  const lineText = lines[s.at.line] ?? '';
   const split = s.args === undefined || s.argsColumn === undefined
     ? wordBuffer.split('', 0, 0)
     : wordBuffer.split(lineText, s.argsColumn, s.argsColumn + s.args.length);
@@ -385,7 +373,8 @@ function interpretCommand(
     error(s.at, `-o cannot be used in ${chainName}`, { hint: `packets in ${chainName} have no output interface yet; use -i, or move the rule` });
     return undefined;
   }
-  const lineSpan: Span = { file, line: s.at.line, column: 1 + leadingBlanks(lineText), endColumn: lineText.length - trailingBlanks(lineText) + 1 };
+  // Counted, not trimmed: trimming would copy the line of every rule.
+  const lineSpan: Span = { file, line: s.at.line, column: 1 + skipSpaces(lineText, 0), endColumn: contentEnd(lineText, 0) + 1 };
   // The chain's own name, not this line's copy of it: one string for all its rules.
   return rulesFromSpec(result.spec, table.name, chainName, lineSpan, counters(s.counters));
 }
@@ -401,7 +390,7 @@ function applyCommand(
   switch (s.command) {
     case 'A': {
       if (!chain) { reportMissingChain(table, s, error); return; }
-      const rules = interpretCommand(table, s, chain, family, file, lines[s.at.line] ?? '', error, errors);
+      const rules = interpretCommand(table, s, chain, family, file, lines, error, errors);
       if (rules) for (const rule of rules) chain.rules.push(rule);
       return;
     }
@@ -412,7 +401,7 @@ function applyCommand(
         error(s.ruleNumberAt ?? s.at, `cannot insert at position ${position}: chain ${chain.name} has ${chain.rules.length} rules`, { hint: 'index of insertion too big' });
         return;
       }
-      const rules = interpretCommand(table, s, chain, family, file, lines[s.at.line] ?? '', error, errors);
+      const rules = interpretCommand(table, s, chain, family, file, lines, error, errors);
       if (rules) chain.rules = [...chain.rules.slice(0, position - 1), ...rules, ...chain.rules.slice(position - 1)];
       return;
     }
@@ -423,7 +412,7 @@ function applyCommand(
         error(s.ruleNumberAt ?? s.at, `cannot replace rule ${s.ruleNumber}: chain ${chain.name} has ${chain.rules.length} rules`);
         return;
       }
-      const rules = interpretCommand(table, s, chain, family, file, lines[s.at.line] ?? '', error, errors);
+      const rules = interpretCommand(table, s, chain, family, file, lines, error, errors);
       if (!rules) return;
       if (rules.length !== 1) { error(s.at, '-R replaces one rule; the addresses expand to several'); return; }
       chain.rules.splice(s.ruleNumber - 1, 1, rules[0]!);
@@ -439,7 +428,7 @@ function applyCommand(
         chain.rules.splice(s.ruleNumber - 1, 1);
         return;
       }
-      const rules = interpretCommand(table, s, chain, family, file, lines[s.at.line] ?? '', error, errors);
+      const rules = interpretCommand(table, s, chain, family, file, lines, error, errors);
       if (!rules) return;
       for (const rule of rules) {
         const index = chain.rules.findIndex((r) => r.text === rule.text);

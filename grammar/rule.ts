@@ -144,10 +144,6 @@ export type InterpretResult =
   | { readonly ok: true; readonly spec: RuleSpec }
   | { readonly ok: false; readonly errors: readonly ParseError[] };
 
-/**
- * `words` may be a reused buffer longer than this rule: only the first
- * `wordCount` belong to it, and none is kept after the call.
- */
 function spanAt(context: RuleContext, from: number, to: number): Span {
   return { file: context.file, line: context.line, column: from + 1, endColumn: to + 1 };
 }
@@ -194,6 +190,10 @@ class ScratchList<T> {
 const loadedModules = new ScratchList<LoadedModule>();
 const optionOwners = new ScratchList<OptionOwner>();
 
+/**
+ * `words` may be a reused buffer longer than this rule: only the first
+ * `wordCount` belong to it, and none is kept after the call.
+ */
 export function interpretRule(words: readonly Word[], context: RuleContext, wordCount: number = words.length): InterpretResult {
 
   let protocol: ProtocolMatch | undefined;
