@@ -10,8 +10,8 @@ import { BUILTIN_CHAINS, TABLE_NAMES } from './ast.ts';
 import { familyOfText } from './address.ts';
 import { contentEnd, lexLines, skipSpaces, splitLines, type CommandStatement, type LexError, type Lines } from './lexer.ts';
 import { parseStatements, tokenNames, type Place, type Statement } from './parser.ts';
-import { printRuleSpec } from './printer.ts';
 import { interpretRule, type RuleSpec } from './rule.ts';
+import { ruleNode } from './rule-node.ts';
 import { WordBuffer } from './words.ts';
 
 /** Shared by every rule line: parse() is synchronous and interpretRule keeps no word. */
@@ -313,23 +313,18 @@ function applyChainDeclaration(table: TableBuilder, s: Extract<Statement, { kind
 }
 
 function rulesFromSpec(spec: RuleSpec, table: TableName, chain: string, span: Span, lineCounters: Counters | undefined): Rule[] {
-  const build = (source: Rule['source'], destination: Rule['destination']): Rule => {
-    const rule = {
-      span, table, chain,
-      counters: spec.counters ?? lineCounters,
-      protocol: spec.protocol,
-      source,
-      destination,
-      inInterface: spec.inInterface,
-      outInterface: spec.outInterface,
-      fragment: spec.fragment,
-      matches: spec.matches,
-      target: spec.target,
-      text: '',
-    };
-    rule.text = printRuleSpec(rule);
-    return rule;
-  };
+  const build = (source: Rule['source'], destination: Rule['destination']): Rule => ruleNode({
+    span, table, chain,
+    counters: spec.counters ?? lineCounters,
+    protocol: spec.protocol,
+    source,
+    destination,
+    inInterface: spec.inInterface,
+    outInterface: spec.outInterface,
+    fragment: spec.fragment,
+    matches: spec.matches,
+    target: spec.target,
+  });
   // The common case: at most one address on each side.
   if (spec.sources.length <= 1 && spec.destinations.length <= 1) return [build(spec.sources[0], spec.destinations[0])];
   const rules: Rule[] = [];
@@ -475,7 +470,7 @@ function applyCommand(
       if (chainName !== undefined && !chain) { reportMissingChain(table, s, error); return; }
       for (const c of chain ? [chain] : table.chains.values()) {
         c.counters = c.counters ? { packets: 0, bytes: 0 } : undefined;
-        c.rules = c.rules.map((r) => (r.counters ? { ...r, counters: { packets: 0, bytes: 0 } } : r));
+        c.rules = c.rules.map((r) => (r.counters ? ruleNode({ ...r, counters: { packets: 0, bytes: 0 } }) : r));
       }
       return;
     case 'E': {
@@ -488,7 +483,7 @@ function applyCommand(
       for (const [name, c] of table.chains) {
         if (name === chainName) { c.name = newName; renamed.set(newName, c); } else renamed.set(name, c);
         c.rules = c.rules.map((r) => (r.target?.kind === 'chain' && r.target.chain === chainName
-          ? { ...r, target: { ...r.target, chain: newName }, text: printRuleSpec({ ...r, target: { ...r.target, chain: newName } }) }
+          ? ruleNode({ ...r, target: { ...r.target, chain: newName } })
           : r));
       }
       table.chains = renamed;
