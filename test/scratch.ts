@@ -1,18 +1,25 @@
 // Scratch space for tests that run real processes: a temp folder holding
-// given files, and the CLI bundled as scripts/build.mjs bundles it (into a
-// temp folder: dist/ belongs to `npm run build`).
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+// given files, and the CLI bundled exactly as scripts/build.mjs bundles it.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
+import { cliBuildOptions } from '../scripts/build-options.mjs';
 import { REPO_ROOT } from './corpus-hosts.ts';
 
+/**
+ * The CLI bundled with scripts/build.mjs's options into a folder of its own: not dist/
+ * (it belongs to `npm run build`, and test files run in parallel), and not the system's
+ * temp folder either, since the bundle imports ajv from the project's node_modules when
+ * a config gives rule options. The folder goes when the test worker exits.
+ */
 export async function bundleCli(prefix = 'dockfw-cli-'): Promise<string> {
-  const outfile = join(mkdtempSync(join(tmpdir(), prefix)), 'cli.mjs');
-  await build({
-    entryPoints: [join(REPO_ROOT, 'src/cli/main.ts')], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'error',
-    banner: { js: "#!/usr/bin/env node\nimport { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-  });
+  const root = join(REPO_ROOT, 'node_modules', '.cache', 'dockfw-lint-tests');
+  mkdirSync(root, { recursive: true });
+  const dir = mkdtempSync(join(root, prefix));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const outfile = join(dir, 'cli.mjs');
+  await build({ ...cliBuildOptions(join(REPO_ROOT, 'src/cli/main.ts'), outfile), logLevel: 'error' });
   return outfile;
 }
 

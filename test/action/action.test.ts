@@ -130,7 +130,7 @@ describe('what the Action installs', () => {
   it('npm ci builds the CLI the script runs (prepare → dist/cli.mjs)', () => {
     const pkg = JSON.parse(read('package.json'));
     expect(pkg.scripts.prepare).toContain('scripts/build.mjs');
-    expect(read('scripts/build.mjs')).toContain("outfile: 'dist/cli.mjs'");
+    expect(read('scripts/build.mjs')).toContain("'dist/cli.mjs'");
     expect(execFileSync(process.execPath, ['--check', SCRIPT]).toString()).toBe('');
   });
 });

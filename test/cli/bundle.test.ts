@@ -1,10 +1,7 @@
 // The bundled executable as users run it: a real process, real streams, real exit codes.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { bundleCli } from '../scratch.ts';
 import { BAD, CLEAN, DROPS, workspace, type Workspace } from './harness.ts';
 
 let cliPath: string;
@@ -12,12 +9,7 @@ let ws: Workspace;
 
 beforeAll(async () => {
   // Same bundling as scripts/build.mjs, into a scratch folder (dist/ belongs to `npm run build`).
-  cliPath = join(mkdtempSync(join(tmpdir(), 'dockfw-bundle-')), 'cli.mjs');
-  await build({
-    entryPoints: [new URL('../../src/cli/main.ts', import.meta.url).pathname],
-    outfile: cliPath, bundle: true, platform: 'node', format: 'esm', target: 'node20', minifySyntax: true, logLevel: 'error',
-    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-  });
+  cliPath = await bundleCli('dockfw-bundle-');
   ws = workspace();
   ws.write('clean.txt', CLEAN);
   ws.write('drops.txt', DROPS);
@@ -52,5 +44,15 @@ describe('the bundled CLI', () => {
 
   it('machine formats put only the document on stdout', () => {
     for (const format of ['json', 'sarif']) expect(() => JSON.parse(run(['drops.txt', 'bad.txt', '--format', format]).stdout)).not.toThrow();
+  });
+
+  it('validates rule options with ajv, which stays out of the bundle and loads from node_modules', () => {
+    ws.write('.dockfw-lint.json', JSON.stringify({ rules: { DFW111: ['error', { trustedSources: ['198.51.100.0/24'] }] } }));
+    expect(run(['clean.txt']).code).toBe(0);
+    ws.write('.dockfw-lint.json', JSON.stringify({ rules: { DFW111: ['error', { trustedSource: ['198.51.100.0/24'] }] } }));
+    const bad = run(['clean.txt']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('unknown option "trustedSource"');
+    ws.write('.dockfw-lint.json', '{}');
   });
 });

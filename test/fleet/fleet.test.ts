@@ -7,7 +7,6 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fleetHost } from '../../scripts/gen/index.mjs';
 import type { HostInput } from '../../src/engine/host.ts';
@@ -17,6 +16,7 @@ import { bundledEntry } from '../../src/fleet/pool.ts';
 import { progressBar, progressLine, progressWanted } from '../../src/fleet/progress.ts';
 import { chunk, hostGroups } from '../../src/fleet/slice.ts';
 import { BAD, PLUGIN, cli, type Workspace } from '../cli/harness.ts';
+import { bundleCli } from '../scratch.ts';
 
 const HOSTS = 60;
 let cliPath: string;
@@ -30,12 +30,7 @@ function write(path: string, text: string): void {
 
 beforeAll(async () => {
   // Same bundling as scripts/build.mjs, into a scratch folder: the worker is this very bundle.
-  cliPath = join(mkdtempSync(join(tmpdir(), 'dockfw-fleet-bundle-')), 'cli.mjs');
-  await build({
-    entryPoints: [new URL('../../src/cli/main.ts', import.meta.url).pathname],
-    outfile: cliPath, bundle: true, platform: 'node', format: 'esm', target: 'node20', minifySyntax: true, logLevel: 'error',
-    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-  });
+  cliPath = await bundleCli('dockfw-fleet-bundle-');
   dir = mkdtempSync(join(tmpdir(), 'dockfw-fleet-'));
   for (let seed = 1; seed <= HOSTS; seed++) write(`hosts/host-${String(seed).padStart(3, '0')}.txt`, fleetHost(seed));
   // A v4/v6 pair (one host), a file that does not parse, and plugin rules the workers must load too.

@@ -1,25 +1,14 @@
 // The CLI as users run it: bundled exactly as scripts/build.mjs bundles dist/cli.mjs, but
-// into a scratch folder (dist/ belongs to `npm run build`, and test files run in
-// parallel), and run as child processes with a controlled environment.
+// into a scratch folder (see test/scratch.ts), and run as child processes with a
+// controlled environment.
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { build } from 'esbuild';
+import { bundleCli as bundleScratchCli } from '../scratch.ts';
 
 let bundled: Promise<string> | undefined;
 
 /** The path of the bundled CLI (built once per test worker). */
 export function bundleCli(): Promise<string> {
-  bundled ??= (async () => {
-    const outfile = join(mkdtempSync(join(tmpdir(), 'dockfw-robustness-cli-')), 'cli.mjs');
-    await build({
-      entryPoints: [new URL('../../src/cli/main.ts', import.meta.url).pathname],
-      outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', minifySyntax: true, legalComments: 'none', logLevel: 'error',
-      banner: { js: "#!/usr/bin/env node\nimport { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-    });
-    return outfile;
-  })();
+  bundled ??= bundleScratchCli('dockfw-robustness-cli-');
   return bundled;
 }
 
