@@ -85,17 +85,22 @@ export interface CompiledRule {
   readonly unknownReasons: readonly string[];
 }
 
+function effectiveSet(family: Family, match: AddressMatch): AddressSet {
+  const set = AddressSet.fromMatch(family, { ...match, negated: false });
+  return match.negated ? set.complement() : set;
+}
+
 function addressPredicate(family: Family, match: AddressMatch, pick: (p: SimPacket) => number | bigint, sourceSide: boolean): Predicate {
   const negated = match.negated;
-  const set = AddressSet.fromMatch(family, { ...match, negated: false });
-  const effective = negated ? set.complement() : set;
+  // Only a source test reports its set; most address tests are on the destination.
+  const effective = sourceSide ? effectiveSet(family, match) : undefined;
   if (family === 'ipv4') {
     const net = parseIPv4(match.address) ?? 0;
     const prefix = match.prefixLength === -1 ? maskToPrefixIPv4(parseIPv4(match.mask ?? '') ?? 0) : match.prefixLength;
     const maskBits = prefix <= 0 ? 0 : (~0 << (32 - prefix)) >>> 0;
     const exactMask = match.prefixLength === -1 ? (parseIPv4(match.mask ?? '') ?? 0) : maskBits;
     return (p, ctx) => {
-      if (sourceSide && ctx.sourceSets) ctx.sourceSets.push(effective);
+      if (effective && ctx.sourceSets) ctx.sourceSets.push(effective);
       const hit = ((pick(p) as number) & exactMask) >>> 0 === (net & exactMask) >>> 0;
       return hit !== negated ? MATCH : NO;
     };
@@ -104,7 +109,7 @@ function addressPredicate(family: Family, match: AddressMatch, pick: (p: SimPack
   const prefix = match.prefixLength === -1 ? maskToPrefixIPv6(parseIPv6(match.mask ?? '') ?? 0n) : match.prefixLength;
   const mask = match.prefixLength === -1 ? (parseIPv6(match.mask ?? '') ?? 0n) : prefix <= 0 ? 0n : ((1n << 128n) - 1n) ^ ((1n << BigInt(128 - prefix)) - 1n);
   return (p, ctx) => {
-    if (sourceSide && ctx.sourceSets) ctx.sourceSets.push(effective);
+    if (effective && ctx.sourceSets) ctx.sourceSets.push(effective);
     const hit = ((pick(p) as bigint) & mask) === (net & mask);
     return hit !== negated ? MATCH : NO;
   };

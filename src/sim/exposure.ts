@@ -16,6 +16,7 @@ import { compareCodeUnits } from '../model/order.ts';
 import type { SourceTest } from './compile.ts';
 import type { RulesetSimulator } from './index.ts';
 import { toSimPacket } from './index.ts';
+import { mentionsOf, REPRESENTATIVE_LOCAL_ADDRESSES } from './mentions.ts';
 import { walk } from './traverse.ts';
 import type { ExposureEntry, L4Protocol, ReachableFrom, RulesetExposure, Trace } from './types.ts';
 
@@ -97,17 +98,12 @@ function formatSample(family: Family, value: bigint): string {
 export function candidateInterfaces(sim: RulesetSimulator, configured: readonly string[] | undefined): string[] {
   if (configured && configured.length > 0) return [...configured];
   const bridges = new Set([...sim.docker.bridges.map((b) => b.name), ...sim.docker.referencedBridges]);
-  const names = new Set<string>();
-  for (const table of sim.compiled.ruleset.tables) {
-    for (const chain of table.chains) {
-      for (const rule of chain.rules) {
-        const i = rule.inInterface;
-        if (!i || i.wildcard || i.name === 'lo' || bridges.has(i.name) || i.name.startsWith('br-') || i.name.startsWith('docker') || i.name.startsWith('veth')) continue;
-        names.add(i.name);
-      }
-    }
+  const names: string[] = [];
+  for (const name of mentionsOf(sim.compiled.ruleset).inInterfaces) {
+    if (name === 'lo' || bridges.has(name) || name.startsWith('br-') || name.startsWith('docker') || name.startsWith('veth')) continue;
+    names.push(name);
   }
-  return [...[...names].sort(), OTHER_INTERFACE];
+  return [...names.sort(), OTHER_INTERFACE];
 }
 
 /** An address that stands for "one of the host's addresses" when none was given. */
@@ -115,20 +111,11 @@ export function representativeLocalAddress(sim: RulesetSimulator): string {
   const family = sim.host.family;
   const given = sim.host.localAddresses.find((a) => !a.startsWith('127.') && a !== '::1/128' && !a.startsWith('127.0.0.0'));
   if (sim.host.localAddressesKnown && given) return given.split('/')[0]!;
-  const mentioned: AddressSet[] = [];
-  for (const table of sim.compiled.ruleset.tables) {
-    for (const chain of table.chains) {
-      for (const rule of chain.rules) {
-        if (rule.destination && !rule.destination.negated) mentioned.push(AddressSet.fromMatch(family, rule.destination));
-      }
-    }
-  }
-  const candidates = family === 'ipv4'
-    ? ['203.0.113.10', '198.18.0.10', '100.64.0.10', '192.0.2.200']
-    : ['2001:db8:ffff::10', '2001:db8:fffe::10', 'fd00:ffff::10'];
+  const { representativeMentioned } = mentionsOf(sim.compiled.ruleset);
+  const candidates = REPRESENTATIVE_LOCAL_ADDRESSES[family];
   const bridgeSubnets = sim.docker.bridges.flatMap((b) => b.subnets.map((s) => `${s.address}/${s.prefixLength}`));
   const bridges = AddressSet.fromCidrs(family, bridgeSubnets);
-  return candidates.find((c) => !bridges.containsText(c) && !mentioned.some((m) => m.containsText(c))) ?? candidates[0]!;
+  return candidates.find((c, k) => !bridges.containsText(c) && !representativeMentioned[k]) ?? candidates[0]!;
 }
 
 function describeBlock(classes: readonly ClassResult[]): string | undefined {
@@ -216,9 +203,9 @@ function candidateHostPorts(sim: RulesetSimulator, proto: L4Protocol): number[] 
   const ports = new Set<number>();
   const filter = sim.compiled.tables.get('filter');
   if (!filter) return [];
-  for (const chain of filter.values()) {
+  for (const chain of filter.chains) {
     if (chain.name === 'FORWARD' || chain.name === 'OUTPUT') continue;
-    for (const { rule } of chain.rules) {
+    for (const rule of chain.rules) {
       if (rule.protocol && rule.protocol.name !== proto) continue;
       for (const m of rule.matches) {
         if ((m.kind === 'tcp' || m.kind === 'udp') && m.kind === proto && m.dport && !m.dport.negated) for (const r of m.dport.ranges) ports.add(r.from);
@@ -231,16 +218,7 @@ function candidateHostPorts(sim: RulesetSimulator, proto: L4Protocol): number[] 
 
 /** A port no rule mentions: stands for "any other port". */
 function unusedPort(sim: RulesetSimulator): number {
-  const used = new Set<number>();
-  for (const table of sim.compiled.ruleset.tables) {
-    for (const chain of table.chains) {
-      for (const rule of chain.rules) {
-        for (const m of rule.matches) {
-          if ((m.kind === 'tcp' || m.kind === 'udp') && m.dport) for (const r of m.dport.ranges) { used.add(r.from); used.add(r.to); }
-        }
-      }
-    }
-  }
+  const used = mentionsOf(sim.compiled.ruleset).destinationPorts;
   for (const candidate of [65001, 64999, 61234, 50505, 33333]) if (!used.has(candidate)) return candidate;
   return 65001;
 }

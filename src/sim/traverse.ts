@@ -10,7 +10,7 @@
 // Unknown matches fork the walk: every combination that changes the outcome
 // is explored (up to a bound), and the verdict is unknown when they disagree.
 
-import type { Family, Rule, Ruleset, TableName } from '../../grammar/ast.ts';
+import type { Chain, Family, Rule, Ruleset, Table, TableName } from '../../grammar/ast.ts';
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from '../../grammar/address.ts';
 import type { HostModel } from '../model/host.ts';
 import {
@@ -24,7 +24,11 @@ interface CompiledChain {
   readonly builtin: boolean;
   readonly policy: 'ACCEPT' | 'DROP';
   readonly policyLine: number;
-  readonly rules: readonly CompiledRule[];
+  readonly rules: readonly Rule[];
+  /** Rule i compiled. */
+  compiledRule(i: number): CompiledRule;
+  /** Each rule's jump or goto target as a chain number of its table (NO_CHAIN: none). */
+  readonly jumps: Int32Array;
   /** For long chains: which rules can possibly match a packet, by destination or port. */
   readonly index?: ChainIndex;
   readonly quietTail: readonly boolean[];
@@ -78,13 +82,13 @@ function portKey(proto: number, port: number): string {
   return `${proto}/${port}`;
 }
 
-function buildIndex(rules: readonly CompiledRule[], family: Family): ChainIndex | undefined {
+function buildIndex(rules: readonly Rule[], family: Family): ChainIndex | undefined {
   if (rules.length < INDEX_MIN_RULES) return undefined;
   const byDestination = new Map<string, number[]>();
   const byPort = new Map<string, number[]>();
   const unkeyed: number[] = [];
   const hostBits = family === 'ipv4' ? 32 : 128;
-  rules.forEach(({ rule }, i) => {
+  rules.forEach((rule, i) => {
     const d = rule.destination;
     if (d && !d.negated && d.prefixLength === hostBits) {
       const list = byDestination.get(d.address) ?? [];
@@ -108,6 +112,7 @@ function buildIndex(rules: readonly CompiledRule[], family: Family): ChainIndex 
 }
 
 const NO_RULES: readonly number[] = [];
+const NO_REASONS: readonly string[] = [];
 
 /** Candidate rule positions for a packet, in chain order. */
 function candidates(index: ChainIndex, p: SimPacket): readonly number[] {
@@ -133,41 +138,53 @@ function mergeSorted(a: readonly number[], b: readonly number[]): readonly numbe
 export interface CompiledRuleset {
   readonly ruleset: Ruleset;
   readonly family: Family;
-  readonly tables: ReadonlyMap<TableName, ReadonlyMap<string, CompiledChain>>;
-  /** Tables whose jumps and gotos form no cycle: a chain's summary cannot depend on the chains below it on the stack. */
-  readonly acyclic: ReadonlySet<TableName>;
+  readonly tables: ReadonlyMap<TableName, CompiledTable>;
 }
+
+/**
+ * A table's chains by number, with every rule's jump resolved to a chain number
+ * once: the acyclicity check and the walks share it, and neither looks a chain
+ * up by name. Chains are compiled on first entry: a walk enters few of a
+ * kube-proxy table's 60,000 chains (a service's chains only for packets to it).
+ */
+export interface CompiledTable {
+  readonly name: TableName;
+  /** In declaration order; a later chain of the same name takes the earlier one's place. */
+  readonly chains: readonly Chain[];
+  readonly numberOf: ReadonlyMap<string, number>;
+  /** No chain can reach itself through jumps and gotos: a chain's summary cannot depend on the chains below it on the stack. */
+  readonly acyclic: boolean;
+  /** The chain by number, compiled. */
+  chain(number: number): CompiledChain;
+}
+
+/** No jump or goto, or one to a chain the table does not hold. */
+const NO_CHAIN = -1;
 
 /**
  * True when no chain of the table can reach itself through jumps and gotos:
  * an iterative DFS over chain numbers (a kube-proxy table has 60,000 chains,
- * so no per-chain arrays or string-keyed colour map).
+ * so no per-chain arrays or string-keyed colour map). `jumps[firstRule[k] + i]`
+ * is where rule i of chain k jumps or goes to.
  */
-function jumpGraphAcyclic(chains: ReadonlyMap<string, CompiledChain>): boolean {
-  const list = [...chains.values()];
-  const number = new Map<string, number>();
-  for (let k = 0; k < list.length; k++) number.set(list[k]!.name, k);
-  const targetOf = (rule: CompiledRule): number => {
-    const target = rule.rule.target;
-    return target?.kind === 'chain' ? number.get(target.chain) ?? -1 : -1;
-  };
+function jumpGraphAcyclic(chainCount: number, firstRule: Int32Array, jumps: Int32Array): boolean {
   /** 0 unseen, 1 on the DFS stack, 2 done. */
-  const colour = new Uint8Array(list.length);
+  const colour = new Uint8Array(chainCount);
   const chainStack: number[] = [];
   const positionStack: number[] = [];
-  for (let start = 0; start < list.length; start++) {
+  for (let start = 0; start < chainCount; start++) {
     if (colour[start] !== 0) continue;
     colour[start] = 1;
     chainStack.push(start);
-    positionStack.push(0);
+    positionStack.push(firstRule[start]!);
     while (chainStack.length > 0) {
       const top = chainStack.length - 1;
-      const rules = list[chainStack[top]!]!.rules;
+      const end = firstRule[chainStack[top]! + 1]!;
       let position = positionStack[top]!;
-      let next = -1;
-      while (position < rules.length && next === -1) next = targetOf(rules[position++]!);
+      let next = NO_CHAIN;
+      while (position < end && next === NO_CHAIN) next = jumps[position++]!;
       positionStack[top] = position;
-      if (next === -1) {
+      if (next === NO_CHAIN) {
         colour[chainStack.pop()!] = 2;
         positionStack.pop();
         continue;
@@ -176,33 +193,71 @@ function jumpGraphAcyclic(chains: ReadonlyMap<string, CompiledChain>): boolean {
       if (colour[next] === 2) continue;
       colour[next] = 1;
       chainStack.push(next);
-      positionStack.push(0);
+      positionStack.push(firstRule[next]!);
     }
   }
   return true;
 }
 
-export function compileRuleset(ruleset: Ruleset): CompiledRuleset {
-  const tables = new Map<TableName, Map<string, CompiledChain>>();
-  for (const table of ruleset.tables) {
-    const chains = new Map<string, CompiledChain>();
-    for (const chain of table.chains) {
-      const rules = chain.rules.map((r) => compileRule(ruleset.family, r));
-      chains.set(chain.name, {
-        name: chain.name,
-        builtin: chain.builtin,
-        policy: chain.policy ?? 'ACCEPT',
-        policyLine: chain.span?.line ?? 0,
-        rules,
-        index: buildIndex(rules, ruleset.family),
-        quietTail: quietTails(rules, chain.policy ?? 'ACCEPT', chain.builtin),
-        runs: findSourceRuns(ruleset.family, chain.rules),
-      });
+function compileTable(family: Family, table: Table): CompiledTable {
+  const chains: Chain[] = [];
+  const numberOf = new Map<string, number>();
+  for (const chain of table.chains) {
+    const number = numberOf.get(chain.name);
+    if (number === undefined) {
+      numberOf.set(chain.name, chains.length);
+      chains.push(chain);
+    } else {
+      chains[number] = chain;
     }
-    tables.set(table.name, chains);
   }
-  const acyclic = new Set([...tables].filter(([, chains]) => jumpGraphAcyclic(chains)).map(([name]) => name));
-  return { ruleset, family: ruleset.family, tables, acyclic };
+  const firstRule = new Int32Array(chains.length + 1);
+  for (let k = 0; k < chains.length; k++) firstRule[k + 1] = firstRule[k]! + chains[k]!.rules.length;
+  const jumps = new Int32Array(firstRule[chains.length]!);
+  for (let k = 0, position = 0; k < chains.length; k++) {
+    const rules = chains[k]!.rules;
+    for (let i = 0; i < rules.length; i++, position++) {
+      const target = rules[i]!.target;
+      jumps[position] = target?.kind === 'chain' ? (numberOf.get(target.chain) ?? NO_CHAIN) : NO_CHAIN;
+    }
+  }
+  const compiled: (CompiledChain | undefined)[] = new Array<CompiledChain | undefined>(chains.length);
+  return {
+    name: table.name,
+    chains,
+    numberOf,
+    acyclic: jumpGraphAcyclic(chains.length, firstRule, jumps),
+    chain: (number) => (compiled[number] ??= compileChain(family, chains[number]!, jumps.subarray(firstRule[number]!, firstRule[number + 1]!))),
+  };
+}
+
+/** Rules are compiled when first evaluated: an indexed chain's walk evaluates few of them. */
+function compileChain(family: Family, chain: Chain, jumps: Int32Array): CompiledChain {
+  const rules = chain.rules;
+  const compiled: (CompiledRule | undefined)[] = new Array<CompiledRule | undefined>(rules.length);
+  return {
+    name: chain.name,
+    builtin: chain.builtin,
+    policy: chain.policy ?? 'ACCEPT',
+    policyLine: chain.span?.line ?? 0,
+    rules,
+    compiledRule: (i) => (compiled[i] ??= compileRule(family, rules[i]!)),
+    jumps,
+    index: buildIndex(rules, family),
+    quietTail: quietTails(rules, chain.policy ?? 'ACCEPT', chain.builtin),
+    runs: findSourceRuns(family, rules),
+  };
+}
+
+function chainNamed(table: CompiledTable | undefined, name: string): CompiledChain | undefined {
+  const number = table?.numberOf.get(name);
+  return number === undefined ? undefined : table!.chain(number);
+}
+
+export function compileRuleset(ruleset: Ruleset): CompiledRuleset {
+  const tables = new Map<TableName, CompiledTable>();
+  for (const table of ruleset.tables) tables.set(table.name, compileTable(ruleset.family, table));
+  return { ruleset, family: ruleset.family, tables };
 }
 
 /** Hooks in the kernel's table order. */
@@ -230,12 +285,12 @@ const NON_TERMINAL_OBSERVATIONAL: ReadonlySet<string> = new Set(['none', 'LOG', 
  * packet goes, and the chain's policy (if built-in) accepts. A source NAT rule
  * is then observational too: whether it matches decides only the rewrite.
  */
-function quietTails(rules: readonly CompiledRule[], policy: 'ACCEPT' | 'DROP', builtin: boolean): boolean[] {
+function quietTails(rules: readonly Rule[], policy: 'ACCEPT' | 'DROP', builtin: boolean): boolean[] {
   const quiet: boolean[] = new Array<boolean>(rules.length);
   let tail = !builtin || policy === 'ACCEPT';
   for (let i = rules.length - 1; i >= 0; i--) {
     quiet[i] = tail;
-    const kind = rules[i]!.rule.target?.kind ?? 'none';
+    const kind = rules[i]!.target?.kind ?? 'none';
     tail = tail && (NON_TERMINAL_OBSERVATIONAL.has(kind) || kind === 'SNAT' || kind === 'MASQUERADE');
   }
   return quiet;
@@ -316,7 +371,7 @@ function walkOnce(start: SimPacket, options: WalkOptions, decisions: Decisions):
   let evaluated = 0;
   const file = compiled.ruleset.file;
 
-  const runChain = (hook: Hook, table: TableName, chains: ReadonlyMap<string, CompiledChain>, entry: CompiledChain): ChainOutcome | undefined => {
+  const runChain = (hook: Hook, table: TableName, chains: CompiledTable, entry: CompiledChain): ChainOutcome | undefined => {
     // An explicit stack of (chain, next rule index); goto replaces the top frame.
     // `order` lists the rule positions to visit (all of them unless the chain is indexed).
     const frameOf = (chain: CompiledChain, quietBelow: boolean, summaryKey: string | undefined): Frame => ({
@@ -324,7 +379,7 @@ function walkOnce(start: SimPacket, options: WalkOptions, decisions: Decisions):
     });
     const stack: Frame[] = [frameOf(entry, true, undefined)];
     const onStack = new Set<string>([entry.name]);
-    const summaries = compiled.acyclic.has(table) ? new Map<string, ChainSummary>() : undefined;
+    const summaries = chains.acyclic ? new Map<string, ChainSummary>() : undefined;
     // The summary key also holds quietBelow: it decides which source sets a walk reports.
     const summaryKeyOf = (chain: CompiledChain, quietBelow: boolean) =>
       `${chain.name}\u0000${packet.mark}\u0000${packet.connmark}\u0000${packet.state}\u0000${quietBelow ? 1 : 0}`;
@@ -371,9 +426,12 @@ function walkOnce(start: SimPacket, options: WalkOptions, decisions: Decisions):
         }
       }
       const position = ruleIndex + 1;
-      const compiledRule = chain.rules[ruleIndex]!;
-      const rule = compiledRule.rule;
+      const rule = chain.rules[ruleIndex]!;
+      // A run decided it (MATCH) without the rule's own predicates.
+      let unknownReasons: readonly string[] = NO_REASONS;
       if (result === undefined) {
+        const compiledRule = chain.compiledRule(ruleIndex);
+        unknownReasons = compiledRule.unknownReasons;
         // Rules whose outcome cannot change where the packet goes (logging, counting,
         // source NAT) need not split the exposure's source classes.
         const kind = rule.target?.kind ?? 'none';
@@ -388,7 +446,7 @@ function walkOnce(start: SimPacket, options: WalkOptions, decisions: Decisions):
       const target = rule.target;
       const consequential = target !== undefined && target.kind !== 'LOG' && target.kind !== 'NFLOG' && target.kind !== 'TRACE';
       if (result === UNKNOWN) {
-        uncertain.push({ line: rule.span.line, reason: compiledRule.unknownReasons[0] ?? 'a match cannot be decided statically' });
+        uncertain.push({ line: rule.span.line, reason: unknownReasons[0] ?? 'a match cannot be decided statically' });
         if (consequential) {
           result = decisions.next() ? MATCH : NO;
           if (result === NO) {
@@ -418,9 +476,10 @@ function walkOnce(start: SimPacket, options: WalkOptions, decisions: Decisions):
           decidedBy = rule;
           return { kind: 'reject' };
         case 'chain': {
-          const next = chains.get(target.chain);
+          const nextNumber = chain.jumps[ruleIndex]!;
           steps.push(step(hook, table, chain.name, position, rule, matched, target.goto ? 'goto' : 'jump'));
-          if (!next) continue;
+          if (nextNumber === NO_CHAIN) continue;
+          const next = chains.chain(nextNumber);
           if (onStack.has(next.name) || stack.length > MAX_DEPTH) {
             loop = true;
             uncertain.push({ line: rule.span.line, reason: `jump loop through chain ${next.name}: the kernel refuses such a ruleset` });
@@ -514,7 +573,7 @@ function walkOnce(start: SimPacket, options: WalkOptions, decisions: Decisions):
     for (const table of TABLES_AT[hook]) {
       if (table === 'nat' && packet.state !== 'NEW') continue;
       const chains = compiled.tables.get(table);
-      const entry = chains?.get(hook);
+      const entry = chainNamed(chains, hook);
       if (!chains || !entry) continue;
       const outcome = runChain(hook, table, chains, entry);
       if (!outcome || outcome.kind === 'accept') continue;
@@ -571,14 +630,14 @@ function walkOnce(start: SimPacket, options: WalkOptions, decisions: Decisions):
       packet = { ...packet, state: savedState === 'NEW' ? 'NEW' : savedState };
       for (const table of ['raw', 'mangle'] as const) {
         const chains = compiled.tables.get(table);
-        const entry = chains?.get('PREROUTING');
+        const entry = chainNamed(chains, 'PREROUTING');
         if (!chains || !entry) continue;
         const outcome = runChain('PREROUTING', table, chains, entry);
         if (outcome && outcome.kind !== 'accept') return stopped(outcome, 'PREROUTING');
       }
       for (const table of ['mangle', 'filter', 'security'] as const) {
         const chains = compiled.tables.get(table);
-        const entry = chains?.get('INPUT');
+        const entry = chainNamed(chains, 'INPUT');
         if (!chains || !entry) continue;
         const outcome = runChain('INPUT', table, chains, entry);
         if (outcome && outcome.kind !== 'accept') return stopped(outcome, 'INPUT');
