@@ -69,11 +69,13 @@ export function natTarget(text: string): { address: string; port: number } | und
 }
 
 function matchAll(index: RulesetIndex, layouts: readonly DockerLayout[]): Match[] {
-  const byChain = templatesFor(layouts);
+  const byTable = templatesFor(layouts);
   const found: Match[] = [];
   for (const table of index.ruleset.tables) {
+    const byName = byTable.get(table.name);
+    if (!byName) continue;
     for (const chain of table.chains) {
-      const templates = byChain.get(`${table.name} ${chain.name}`);
+      const templates = byName.get(chain.name);
       if (!templates) continue;
       for (const rule of chain.rules) {
         for (const template of templates) {

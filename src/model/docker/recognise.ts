@@ -198,7 +198,8 @@ function proxyMode(facts: Classification): 'on' | 'off' | 'unknown' {
 function referencedBridges(index: RulesetIndex, recognised: ReadonlySet<string>, leftovers: boolean): string[] {
   const names = new Set(recognised);
   const consider = (name: string | undefined) => { if (name && DOCKER_BRIDGE_NAME.test(name)) names.add(name); };
-  for (const rule of index.allRules) {
+  // Any order: the names are sorted below.
+  for (const table of index.ruleset.tables) for (const chain of table.chains) for (const rule of chain.rules) {
     if (rule.inInterface && !rule.inInterface.wildcard) consider(rule.inInterface.name);
     if (rule.outInterface && !rule.outInterface.wildcard) consider(rule.outInterface.name);
     if (!leftovers || rule.table !== 'nat') continue;

@@ -197,16 +197,18 @@ export const TEMPLATES: readonly Template[] = [
 ];
 
 /** Templates by `table chain`, for the layouts asked for. */
-export function templatesFor(layouts: readonly DockerLayout[]): ReadonlyMap<string, readonly Template[]> {
-  const byChain = new Map<string, Template[]>();
+/** The layouts' templates by table, then chain: looked up for every chain of the dump. */
+export function templatesFor(layouts: readonly DockerLayout[]): ReadonlyMap<TableName, ReadonlyMap<string, readonly Template[]>> {
+  const byTable = new Map<TableName, Map<string, Template[]>>();
   for (const template of TEMPLATES) {
     if (!template.layouts.some((l) => layouts.includes(l))) continue;
-    const key = `${template.table} ${template.chain}`;
-    const list = byChain.get(key) ?? [];
+    let byChain = byTable.get(template.table);
+    if (!byChain) byTable.set(template.table, (byChain = new Map()));
+    const list = byChain.get(template.chain) ?? [];
     list.push(template);
-    byChain.set(key, list);
+    byChain.set(template.chain, list);
   }
-  return byChain;
+  return byTable;
 }
 
 export function matchTemplate(template: Template, text: string): Captures | undefined {
