@@ -16,7 +16,7 @@ import { compareCodeUnits } from '../model/order.ts';
 import type { SourceTest } from './compile.ts';
 import type { RulesetSimulator } from './index.ts';
 import { toSimPacket } from './index.ts';
-import { mentionsOf, REPRESENTATIVE_LOCAL_ADDRESSES } from './mentions.ts';
+import { mentionsOf, REPRESENTATIVE_LOCAL_ADDRESSES, UNUSED_PORT_CANDIDATES } from './mentions.ts';
 import { walk } from './traverse.ts';
 import type { ExposureEntry, L4Protocol, ReachableFrom, RulesetExposure, Trace } from './types.ts';
 
@@ -218,7 +218,5 @@ function candidateHostPorts(sim: RulesetSimulator, proto: L4Protocol): number[] 
 
 /** A port no rule mentions: stands for "any other port". */
 function unusedPort(sim: RulesetSimulator): number {
-  const used = mentionsOf(sim.compiled.ruleset).destinationPorts;
-  for (const candidate of [65001, 64999, 61234, 50505, 33333]) if (!used.has(candidate)) return candidate;
-  return 65001;
+  return mentionsOf(sim.compiled.ruleset).unusedPort ?? UNUSED_PORT_CANDIDATES[0]!;
 }

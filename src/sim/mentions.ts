@@ -12,8 +12,8 @@ import { AddressSet, addressToBigint, bitsOf } from '../model/addrset.ts';
 export interface Mentions {
   /** Names of non-wildcard `-i` interfaces, each once. */
   readonly inInterfaces: ReadonlySet<string>;
-  /** Both ends of every tcp/udp `--dport` range. */
-  readonly destinationPorts: ReadonlySet<number>;
+  /** The first of UNUSED_PORT_CANDIDATES that no tcp/udp `--dport` range starts or ends at, if any. */
+  readonly unusedPort: number | undefined;
   /** For each of REPRESENTATIVE_LOCAL_ADDRESSES[family]: whether a non-negated `-d` holds it. */
   readonly representativeMentioned: readonly boolean[];
 }
@@ -23,6 +23,9 @@ export const REPRESENTATIVE_LOCAL_ADDRESSES: Readonly<Record<Family, readonly st
   ipv4: ['203.0.113.10', '198.18.0.10', '100.64.0.10', '192.0.2.200'],
   ipv6: ['2001:db8:ffff::10', '2001:db8:fffe::10', 'fd00:ffff::10'],
 };
+
+/** Ports that can stand for "any other port", in order of preference. */
+export const UNUSED_PORT_CANDIDATES: readonly number[] = [65001, 64999, 61234, 50505, 33333];
 
 const cache = new WeakMap<Ruleset, Mentions>();
 
@@ -42,7 +45,10 @@ function gather(ruleset: Ruleset): Mentions {
   const values = representatives.map((text) => addressToBigint(family, text)!);
   const representativeMentioned = representatives.map(() => false);
   const inInterfaces = new Set<string>();
-  const destinationPorts = new Set<number>();
+  const portUsed = UNUSED_PORT_CANDIDATES.map(() => false);
+  const markUsed = (port: number) => {
+    for (let k = 0; k < UNUSED_PORT_CANDIDATES.length; k++) if (UNUSED_PORT_CANDIDATES[k] === port) portUsed[k] = true;
+  };
   for (const table of ruleset.tables) {
     for (const chain of table.chains) {
       const rules = chain.rules;
@@ -55,9 +61,10 @@ function gather(ruleset: Ruleset): Mentions {
           if (d.prefixLength >= 0 && d.prefixLength <= bits) {
             // AddressSet.cidr's block, without building it: same top bits.
             const base = addressToBigint(family, d.address);
-            const hostBits = BigInt(bits - d.prefixLength);
             if (base !== undefined) {
-              for (let k = 0; k < values.length; k++) if (values[k]! >> hostBits === base >> hostBits) representativeMentioned[k] = true;
+              const hostBits = BigInt(bits - d.prefixLength);
+              const block = base >> hostBits;
+              for (let k = 0; k < values.length; k++) if (values[k]! >> hostBits === block) representativeMentioned[k] = true;
             }
           } else {
             const set = AddressSet.fromMatch(family, d);
@@ -68,14 +75,16 @@ function gather(ruleset: Ruleset): Mentions {
         for (let m = 0; m < matches.length; m++) {
           const match = matches[m]!;
           if ((match.kind === 'tcp' || match.kind === 'udp') && match.dport) {
-            for (const range of match.dport.ranges) {
-              destinationPorts.add(range.from);
-              destinationPorts.add(range.to);
+            const ranges = match.dport.ranges;
+            for (let k = 0; k < ranges.length; k++) {
+              markUsed(ranges[k]!.from);
+              markUsed(ranges[k]!.to);
             }
           }
         }
       }
     }
   }
-  return { inInterfaces, destinationPorts, representativeMentioned };
+  const unusedPort = UNUSED_PORT_CANDIDATES.find((_, k) => !portUsed[k]);
+  return { inInterfaces, unusedPort, representativeMentioned };
 }
