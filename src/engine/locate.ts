@@ -9,13 +9,28 @@ export type LineSubject =
   | { readonly kind: 'chain'; readonly table: TableName; readonly chain: string }
   | { readonly kind: 'comment'; readonly text: string };
 
-/** file → line → what is there. Built on first use: a clean run on a 170k-rule file never pays for it. */
+/**
+ * What one line holds, as the index keeps it: a lone rule as itself (nine lines in
+ * ten), the rules of a line that expanded (`-s a,b`) as a list, anything else as
+ * its subject. Subjects for rules are made only when asked for.
+ */
+type LineEntry = Rule | Rule[] | LineSubject;
+
+function isSubject(entry: LineEntry): entry is LineSubject {
+  return !Array.isArray(entry) && 'kind' in entry;
+}
+
+/**
+ * file → line → what is there. Built on first use (a clean run on a 170k-rule file
+ * never pays for it), as an array indexed by line: building a Map of one subject
+ * object per line took longer than the lint of the few findings that asked.
+ */
 export class LineIndex {
-  private built: Map<string, Map<number, LineSubject>> | undefined;
+  private built: Map<string, LineEntry[]> | undefined;
 
   constructor(private readonly rulesets: readonly Ruleset[]) {}
 
-  private get byFile(): Map<string, Map<number, LineSubject>> {
+  private get byFile(): Map<string, LineEntry[]> {
     if (!this.built) {
       this.built = new Map();
       for (const ruleset of this.rulesets) this.add(ruleset);
@@ -25,30 +40,40 @@ export class LineIndex {
 
   private add(ruleset: Ruleset): void {
     const lines = this.lines(ruleset.file);
-    for (const comment of ruleset.comments) lines.set(comment.span.line, { kind: 'comment', text: comment.text });
+    for (const comment of ruleset.comments) lines[comment.span.line] = { kind: 'comment', text: comment.text };
     for (const table of ruleset.tables) {
       for (const chain of table.chains) {
-        if (chain.span) lines.set(chain.span.line, { kind: 'chain', table: table.name, chain: chain.name });
-        for (const rule of chain.rules) {
-          const existing = lines.get(rule.span.line);
-          if (existing?.kind === 'rules') (existing.rules as Rule[]).push(rule);
-          else lines.set(rule.span.line, { kind: 'rules', rules: [rule] });
+        if (chain.span) lines[chain.span.line] = { kind: 'chain', table: table.name, chain: chain.name };
+        const rules = chain.rules;
+        for (let k = 0; k < rules.length; k++) {
+          const rule = rules[k]!;
+          const line = rule.span.line;
+          const existing = lines[line];
+          if (existing === undefined || isSubject(existing)) lines[line] = rule;
+          else if (Array.isArray(existing)) existing.push(rule);
+          else lines[line] = [existing, rule];
         }
       }
     }
   }
 
-  private lines(file: string): Map<number, LineSubject> {
+  private lines(file: string): LineEntry[] {
     let lines = this.built!.get(file);
     if (!lines) {
-      lines = new Map();
+      lines = [];
       this.built!.set(file, lines);
     }
     return lines;
   }
 
   at(file: string, line: number): LineSubject | undefined {
-    return this.byFile.get(file)?.get(line);
+    const lines = this.byFile.get(file);
+    const entry = lines?.[line];
+    if (entry === undefined || isSubject(entry)) return entry;
+    // Kept in place, so that asking twice gives the same subject.
+    const subject: LineSubject = { kind: 'rules', rules: Array.isArray(entry) ? entry : [entry] };
+    lines![line] = subject;
+    return subject;
   }
 
   /** The rules written on a line (several when `-s a,b` expands), else none. */
@@ -60,8 +85,13 @@ export class LineIndex {
   /** Lines holding rules, ascending, for "the next rule line". */
   ruleLines(file: string): number[] {
     const lines = this.byFile.get(file);
-    if (!lines) return [];
-    return [...lines].filter(([, s]) => s.kind === 'rules').map(([line]) => line).sort((a, b) => a - b);
+    const out: number[] = [];
+    if (!lines) return out;
+    for (let line = 0; line < lines.length; line++) {
+      const entry = lines[line];
+      if (entry !== undefined && (!isSubject(entry) || entry.kind === 'rules')) out.push(line);
+    }
+    return out;
   }
 }
 
