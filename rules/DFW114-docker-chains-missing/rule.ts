@@ -54,18 +54,28 @@ function dockerBridgeNames(docker: DockerModel): string[] {
   return docker.referencedBridges.filter((name) => DOCKER_BRIDGE_NAME.test(name) || recognised.has(name));
 }
 
+/** The rule earliest in the file for which `evidence` says something (a stable sort's first, without sorting). */
+function earliest(ruleset: Ruleset, evidence: (rule: Rule) => string | undefined): Evidence | undefined {
+  let found: Evidence | undefined;
+  for (const table of ruleset.tables) {
+    for (const chain of table.chains) {
+      for (const rule of chain.rules) {
+        if (found && rule.span.line >= found.at.line) continue;
+        const what = evidence(rule);
+        if (what) found = { at: rule.span, what };
+      }
+    }
+  }
+  return found;
+}
+
 /** The first sign of Docker in file order: bridge names first, then NAT of Docker's pools, then a stale DOCKER-USER. */
 function findEvidence(ruleset: Ruleset, docker: DockerModel): Evidence | undefined {
   const bridges = new Set(dockerBridgeNames(docker));
-  const rules = ruleset.tables.flatMap((t) => t.chains.flatMap((c) => c.rules)).sort((a, b) => a.span.line - b.span.line);
-  for (const rule of rules) {
-    const what = interfaceEvidence(rule, bridges);
-    if (what) return { at: rule.span, what };
-  }
-  for (const rule of rules) {
-    const what = natEvidence(ruleset.family, rule);
-    if (what) return { at: rule.span, what };
-  }
+  const named = bridges.size > 0 ? earliest(ruleset, (rule) => interfaceEvidence(rule, bridges)) : undefined;
+  if (named) return named;
+  const masqueraded = earliest(ruleset, (rule) => natEvidence(ruleset.family, rule));
+  if (masqueraded) return masqueraded;
   const filter = ruleset.tables.find((t) => t.name === 'filter');
   const dockerUser = filter?.chains.find((c) => c.name === 'DOCKER-USER');
   if (dockerUser?.span) return { at: dockerUser.span, what: 'a DOCKER-USER chain' };
