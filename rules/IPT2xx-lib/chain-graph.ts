@@ -72,10 +72,15 @@ export class ChainGraph {
   // Chains are numbered in declaration order; the graph works on the numbers (kube-proxy tables have tens of thousands).
   private readonly names: readonly string[];
   private readonly idOf: ReadonlyMap<string, number>;
-  /** Target chain ids of each chain's jumps and gotos (existing chains only, with repeats). */
-  private readonly adjacency: readonly (readonly number[])[];
-  /** The rule of each entry of `adjacency`. */
-  private readonly jumps: readonly (readonly Rule[])[];
+  /**
+   * The jumps and gotos between existing chains as one flat edge list (repeats kept):
+   * chain c's edges are edgeStart[c] .. edgeStart[c + 1] - 1, edge e goes to chain
+   * edgeTarget[e] by the rule edgeRule[e]. Two arrays per chain were most of the
+   * graph's cost on kube-proxy tables (60,000 chains).
+   */
+  private readonly edgeStart: Int32Array;
+  private readonly edgeTarget: Int32Array;
+  private readonly edgeRule: readonly Rule[];
   private readonly hooks: readonly string[];
   /** Bit h set: built-in chain hooks[h] reaches the chain. */
   private readonly reachMask: Uint8Array;
@@ -90,27 +95,29 @@ export class ChainGraph {
     const referencedBy = new Map<string, Rule[]>();
     const idOf = new Map<string, number>();
     table.chains.forEach((c, i) => { chains.set(c.name, c); idOf.set(c.name, i); });
-    const adjacency: number[][] = [];
-    const jumps: Rule[][] = [];
-    for (const chain of table.chains) {
-      const next: number[] = [];
-      const by: Rule[] = [];
-      for (const rule of chain.rules) {
+    const edgeStart = new Int32Array(table.chains.length + 1);
+    const targets: number[] = [];
+    const edgeRule: Rule[] = [];
+    for (let c = 0; c < table.chains.length; c++) {
+      edgeStart[c] = targets.length;
+      const rules = table.chains[c]!.rules;
+      for (let r = 0; r < rules.length; r++) {
+        const rule = rules[r]!;
         if (rule.target?.kind !== 'chain') continue;
         const list = referencedBy.get(rule.target.chain);
         if (list) list.push(rule); else referencedBy.set(rule.target.chain, [rule]);
         const id = idOf.get(rule.target.chain);
-        if (id !== undefined) { next.push(id); by.push(rule); }
+        if (id !== undefined) { targets.push(id); edgeRule.push(rule); }
       }
-      adjacency.push(next);
-      jumps.push(by);
     }
+    edgeStart[table.chains.length] = targets.length;
     this.chains = chains;
     this.referencedBy = referencedBy;
     this.idOf = idOf;
     this.names = table.chains.map((c) => c.name);
-    this.adjacency = adjacency;
-    this.jumps = jumps;
+    this.edgeStart = edgeStart;
+    this.edgeTarget = Int32Array.from(targets);
+    this.edgeRule = edgeRule;
     this.hooks = table.chains.filter((c) => c.builtin).map((c) => c.name);
     this.reachMask = new Uint8Array(table.chains.length);
     this.hooks.forEach((hook, h) => this.mark(idOf.get(hook)!, 1 << h));
@@ -121,7 +128,9 @@ export class ChainGraph {
     const queue = [start];
     this.reachMask[start]! |= bit;
     for (let i = 0; i < queue.length; i++) {
-      for (const next of this.adjacency[queue[i]!]!) {
+      const node = queue[i]!;
+      for (let e = this.edgeStart[node]!; e < this.edgeStart[node + 1]!; e++) {
+        const next = this.edgeTarget[e]!;
         if (this.reachMask[next]! & bit) continue;
         this.reachMask[next]! |= bit;
         queue.push(next);
@@ -131,7 +140,16 @@ export class ChainGraph {
 
   private successors(name: string): string[] {
     const id = this.idOf.get(name);
-    return id === undefined ? [] : this.adjacency[id]!.map((n) => this.names[n]!);
+    if (id === undefined) return [];
+    const out: string[] = [];
+    for (let e = this.edgeStart[id]!; e < this.edgeStart[id + 1]!; e++) out.push(this.names[this.edgeTarget[e]!]!);
+    return out;
+  }
+
+  /** Whether chain `from` jumps or goes to chain `to`. */
+  private jumpsTo(from: number, to: number): boolean {
+    for (let e = this.edgeStart[from]!; e < this.edgeStart[from + 1]!; e++) if (this.edgeTarget[e] === to) return true;
+    return false;
   }
 
   /** Whether any built-in chain reaches this chain. */
@@ -161,9 +179,11 @@ export class ChainGraph {
     parent[start] = start;
     const queue = [start];
     for (let i = 0; i < queue.length && parent[goal] === -1; i++) {
-      for (const next of this.adjacency[queue[i]!]!) {
+      const node = queue[i]!;
+      for (let e = this.edgeStart[node]!; e < this.edgeStart[node + 1]!; e++) {
+        const next = this.edgeTarget[e]!;
         if (parent[next] !== -1) continue;
-        parent[next] = queue[i]!;
+        parent[next] = node;
         queue.push(next);
       }
     }
@@ -266,14 +286,14 @@ export class ChainGraph {
     for (const hook of this.hooks) {
       const root = this.idOf.get(hook)!;
       if (state[root] !== 0) continue;
-      const stack: { node: number; i: number }[] = [{ node: root, i: 0 }];
+      // `i`: the frame's next edge.
+      const stack: { node: number; i: number }[] = [{ node: root, i: this.edgeStart[root]! }];
       state[root] = 1;
       while (stack.length > 0) {
         const frame = stack[stack.length - 1]!;
-        const next = this.adjacency[frame.node]!;
-        if (frame.i < next.length) {
-          const to = next[frame.i++]!;
-          if (state[to] === 0) { state[to] = 1; stack.push({ node: to, i: 0 }); }
+        if (frame.i < this.edgeStart[frame.node + 1]!) {
+          const to = this.edgeTarget[frame.i++]!;
+          if (state[to] === 0) { state[to] = 1; stack.push({ node: to, i: this.edgeStart[to]! }); }
           continue;
         }
         state[frame.node] = 2;
@@ -290,11 +310,10 @@ export class ChainGraph {
     for (const node of order) {
       const from = depth[node]!;
       if (from < 0) continue;
-      const next = this.adjacency[node]!;
-      for (let e = 0; e < next.length; e++) {
-        const to = next[e]!;
+      for (let e = this.edgeStart[node]!; e < this.edgeStart[node + 1]!; e++) {
+        const to = this.edgeTarget[e]!;
         if (position[to]! <= position[node]!) continue;
-        if (from + 1 > depth[to]!) { depth[to] = from + 1; via[to] = this.jumps[node]![e]; }
+        if (from + 1 > depth[to]!) { depth[to] = from + 1; via[to] = this.edgeRule[e]; }
       }
     }
     return Array.from(depth, (d, i) => (d < 0 ? undefined : { depth: d, via: via[i] }));
@@ -351,14 +370,13 @@ export class ChainGraph {
         index[node] = low[node] = counter++;
         stack.push(node);
         onStack[node] = 1;
-        work.push({ node, i: 0 });
+        work.push({ node, i: this.edgeStart[node]! });
       };
       open(root);
       while (work.length > 0) {
         const frame = work[work.length - 1]!;
-        const next = this.adjacency[frame.node]!;
-        if (frame.i < next.length) {
-          const to = next[frame.i++]!;
+        if (frame.i < this.edgeStart[frame.node + 1]!) {
+          const to = this.edgeTarget[frame.i++]!;
           if (index[to] === -1) open(to);
           else if (onStack[to]) low[frame.node] = Math.min(low[frame.node]!, index[to]!);
           continue;
@@ -374,7 +392,7 @@ export class ChainGraph {
             onStack[member] = 0;
             component.push(member);
           } while (member !== frame.node);
-          const selfLoop = component.length === 1 && next.includes(frame.node);
+          const selfLoop = component.length === 1 && this.jumpsTo(frame.node, frame.node);
           if (component.length > 1 || selfLoop) result.push(component.map((c) => this.names[c]!));
         }
       }
