@@ -246,7 +246,10 @@ export interface Rule {
   readonly matches: readonly Match[];
   /** Undefined: a rule with no target only counts packets. */
   readonly target?: Target;
-  /** The rule in canonical iptables-save form (without `-A CHAIN` or counters); stable for fingerprints. */
+  /**
+   * The rule in canonical iptables-save form (without `-A CHAIN` or counters); stable for fingerprints.
+   * Rules from parse() print it on first read (an own enumerable accessor, see rule-node.ts).
+   */
   readonly text: string;
 }
 
