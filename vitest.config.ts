@@ -8,5 +8,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Kernel tests create network namespaces; two workers keep the 2-core machine responsive.
     maxWorkers: 2,
+    globalSetup: ['test/global-setup.ts'],
   },
 });

@@ -7,16 +7,19 @@ import { build } from 'esbuild';
 import { cliBuildOptions } from '../scripts/build-options.mjs';
 import { REPO_ROOT } from './corpus-hosts.ts';
 
+/** Where the bundles go: inside the project (see bundleCli). */
+export const BUNDLE_ROOT = join(REPO_ROOT, 'node_modules', '.cache', 'dockfw-lint-tests');
+
 /**
  * The CLI bundled with scripts/build.mjs's options into a folder of its own: not dist/
  * (it belongs to `npm run build`, and test files run in parallel), and not the system's
  * temp folder either, since the bundle imports ajv from the project's node_modules when
- * a config gives rule options. The folder goes when the test worker exits.
+ * a config gives rule options. The folder goes when the test worker exits, and the
+ * whole cache folder when the run ends (test/global-setup.ts).
  */
 export async function bundleCli(prefix = 'dockfw-cli-'): Promise<string> {
-  const root = join(REPO_ROOT, 'node_modules', '.cache', 'dockfw-lint-tests');
-  mkdirSync(root, { recursive: true });
-  const dir = mkdtempSync(join(root, prefix));
+  mkdirSync(BUNDLE_ROOT, { recursive: true });
+  const dir = mkdtempSync(join(BUNDLE_ROOT, prefix));
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const outfile = join(dir, 'cli.mjs');
   await build({ ...cliBuildOptions(join(REPO_ROOT, 'src/cli/main.ts'), outfile), logLevel: 'error' });
