@@ -13,29 +13,20 @@ export interface Word {
   readonly quoted: boolean;
 }
 
-export type SplitResult =
-  | { readonly ok: true; readonly words: readonly Word[] }
-  | { readonly ok: false; readonly words: readonly Word[]; readonly unterminatedAt: number };
-
 interface WordSlot { value: string; start: number; end: number; quoted: boolean }
-
-/** Receives the words of a line as they are split. */
-interface WordSink {
-  add(value: string, start: number, end: number, quoted: boolean): void;
-}
 
 /**
  * Word slots reused from line to line: splitting a 170k-rule file into fresh
  * objects made a fifth of the parser's garbage. `words` may be longer than the
  * last line split; only the first `count` are that line's.
  */
-export class WordBuffer implements WordSink {
+export class WordBuffer {
   readonly words: Word[] = [];
   count = 0;
   /** Where an unterminated quote began, or -1. */
   unterminatedAt = -1;
 
-  /** Splits like `splitWords`, into the buffer; false on an unterminated quote. */
+  /** Splits `line[from, to)` into the buffer; false on an unterminated quote. */
   split(line: string, from: number, to: number = line.length): boolean {
     this.count = 0;
     this.unterminatedAt = scanWords(line, from, to, this);
@@ -50,21 +41,8 @@ export class WordBuffer implements WordSink {
   }
 }
 
-class WordList implements WordSink {
-  readonly words: Word[] = [];
-  add(value: string, start: number, end: number, quoted: boolean): void {
-    this.words.push({ value, start, end, quoted });
-  }
-}
-
-export function splitWords(line: string, from: number, to: number = line.length): SplitResult {
-  const list = new WordList();
-  const unterminatedAt = scanWords(line, from, to, list);
-  return unterminatedAt === -1 ? { ok: true, words: list.words } : { ok: false, words: list.words, unterminatedAt };
-}
-
 /** Feeds the words of `line[from, to)` to `sink`; returns where an unterminated quote began, or -1. */
-function scanWords(line: string, from: number, to: number, sink: WordSink): number {
+function scanWords(line: string, from: number, to: number, sink: WordBuffer): number {
   let i = from;
   while (i < to) {
     let c = line.charCodeAt(i);
