@@ -478,8 +478,8 @@ function applyCommand(
     case 'Z':
       if (chainName !== undefined && !chain) { reportMissingChain(table, s, error); return; }
       for (const c of chain ? [chain] : table.chains.values()) {
-        c.counters = c.counters ? { packets: 0, bytes: 0 } : undefined;
-        c.rules = c.rules.map((r) => (r.counters ? ruleNode({ ...r, counters: { packets: 0, bytes: 0 } }) : r));
+        c.counters = c.counters ? ZERO_COUNTERS : undefined;
+        c.rules = c.rules.map((r) => (r.counters ? ruleNode({ ...r, counters: ZERO_COUNTERS }) : r));
       }
       return;
     case 'E': {
