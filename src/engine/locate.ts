@@ -1,7 +1,6 @@
 // What stands at a reported place: the rule(s) of a line, or a chain
 // declaration. Used for fingerprints and for config suppressions' `match`.
 
-import type { Hash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { Rule, Ruleset, TableName } from '../../grammar/ast.ts';
 
@@ -117,16 +116,9 @@ export function fingerprintBasis(subject: LineSubject | undefined, fallback: str
 
 // node:crypto takes ~5 ms to load, a fiftieth of a start, and a run without findings (a
 // pre-commit hook on a clean ruleset) fingerprints nothing: it is loaded with the first finding.
-let createSha256: (() => Hash) | undefined;
-
-function newSha256(): Hash {
-  if (!createSha256) {
-    const { createHash } = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
-    createSha256 = () => createHash('sha256');
-  }
-  return createSha256();
-}
+let crypto: typeof import('node:crypto') | undefined;
 
 export function hash16(text: string): string {
-  return newSha256().update(text).digest('hex').slice(0, 16);
+  crypto ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
+  return crypto.createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
