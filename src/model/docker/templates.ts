@@ -196,7 +196,6 @@ export const TEMPLATES: readonly Template[] = [
   t('mangle', 'POSTROUTING', 'mangle-sctp-checksum', WITH_ISOLATION, 'none', '-p sctp -m sctp --sport {p} -j CHECKSUM --checksum-fill', 'fill SCTP checksums of a published port'),
 ];
 
-/** Templates by `table chain`, for the layouts asked for. */
 /** The layouts' templates by table, then chain: looked up for every chain of the dump. */
 export function templatesFor(layouts: readonly DockerLayout[]): ReadonlyMap<TableName, ReadonlyMap<string, readonly Template[]>> {
   const byTable = new Map<TableName, Map<string, Template[]>>();
