@@ -237,7 +237,11 @@ function entryJson(e: ExposureEntry) {
     ...(e.container ? { container: { address: e.container.address, port: e.container.port } } : {}),
     ...(e.bridge !== undefined ? { bridge: e.bridge } : {}),
     reachableFrom: e.reachableFrom.map((r) => ({ interface: r.interface, sources: [...r.sources] })),
+    conditionallyReachableFrom: e.conditionallyReachableFrom.map((r) => ({
+      interface: r.interface, sources: [...r.sources], conditions: r.conditions.map((c) => ({ line: c.line, reason: c.reason })),
+    })),
     ...(e.blockedBy !== undefined ? { blockedBy: e.blockedBy } : {}),
+    ...(e.partial !== undefined ? { partial: e.partial } : {}),
   };
 }
 
@@ -251,10 +255,18 @@ function endpoint(address: string, port: number): string {
 
 function entryText(e: ExposureEntry): string {
   const target = e.container ? ` → ${endpoint(e.container.address, e.container.port)}${e.bridge ? ` (${e.bridge})` : ''}` : '';
-  const reach = e.reachableFrom.length === 0
-    ? 'reachable from nowhere'
-    : `reachable ${e.reachableFrom.map((r) => `on ${r.interface} from ${r.sources.join(', ')}`).join('; ')}`;
-  return `  ${e.proto} ${endpoint(e.hostAddress, e.hostPort)}${target}: ${reach}${e.blockedBy ? `; ${e.blockedBy}` : ''}`;
+  const parts: string[] = [];
+  if (e.reachableFrom.length > 0) parts.push(`reachable ${e.reachableFrom.map((r) => `on ${r.interface} from ${r.sources.join(', ')}`).join('; ')}`);
+  if (e.conditionallyReachableFrom.length > 0) {
+    const conditions = new Map<number, string>();
+    for (const r of e.conditionallyReachableFrom) for (const c of r.conditions) if (!conditions.has(c.line)) conditions.set(c.line, c.reason);
+    const depends = [...conditions].sort((a, b) => a[0] - b[0]).map(([line, reason]) => `line ${line} (${reason})`).join(', ');
+    parts.push(`maybe reachable ${e.conditionallyReachableFrom.map((r) => `on ${r.interface} from ${r.sources.join(', ')}`).join('; ')}, depending on ${depends}`);
+  }
+  if (parts.length === 0) parts.push('reachable from nowhere');
+  if (e.blockedBy) parts.push(e.blockedBy);
+  if (e.partial) parts.push(`approximate: ${e.partial}`);
+  return `  ${e.proto} ${endpoint(e.hostAddress, e.hostPort)}${target}: ${parts.join('; ')}`;
 }
 
 function exposureText(file: string, x: RulesetExposure): string {

@@ -18,7 +18,7 @@ import type { RulesetSimulator } from './index.ts';
 import { toSimPacket } from './index.ts';
 import { mentionsOf, REPRESENTATIVE_LOCAL_ADDRESSES, UNUSED_PORT_CANDIDATES } from './mentions.ts';
 import { walk } from './traverse.ts';
-import type { ExposureEntry, L4Protocol, ReachableFrom, RulesetExposure, Trace } from './types.ts';
+import type { ConditionalReach, ExposureCondition, ExposureEntry, L4Protocol, ReachableFrom, RulesetExposure, Trace } from './types.ts';
 
 /** Guard against pathological rulesets: past this many classes per question, the answer is marked partial. */
 const MAX_CLASSES = 4096;
@@ -29,7 +29,11 @@ const OTHER_INTERFACE_NAME = 'dfw-other0';
 
 interface ClassResult {
   readonly sources: AddressSet;
+  /** Reached on every outcome of the matches the dump cannot decide. */
   readonly accepted: boolean;
+  /** Reached on some outcomes only: `conditions` are the undecidable rules it depends on. */
+  readonly conditional: boolean;
+  readonly conditions: readonly ExposureCondition[];
   readonly reason: string;
   readonly decidedBy?: Rule;
 }
@@ -78,9 +82,23 @@ export function reachableSources(sim: RulesetSimulator, question: Question): { c
     }
     if (split) continue;
     const trace = { verdict: result.verdict, reaches: result.primary.reaches };
-    results.push({ sources: cls, accepted: question.reached(trace), reason: result.primary.reason, decidedBy: result.primary.decidedBy });
+    const accepted = question.reached(trace);
+    // An undecidable match (an ipset, `recent` …) makes the walk try both of its outcomes:
+    // when only some of them get through, the sources are reachable depending on it.
+    const conditional = !accepted && result.outcomes.length > 1 && result.outcomes.some((o) => question.reached(o));
+    results.push({
+      sources: cls, accepted, conditional, conditions: conditional ? conditionsOf(result.outcomes) : [],
+      reason: result.primary.reason, decidedBy: result.primary.decidedBy,
+    });
   }
   return { classes: results, partial };
+}
+
+/** The undecidable rules the outcomes met, once each, by line. */
+function conditionsOf(outcomes: readonly { readonly uncertain: readonly ExposureCondition[] }[]): ExposureCondition[] {
+  const byLine = new Map<number, string>();
+  for (const o of outcomes) for (const u of o.uncertain) if (!byLine.has(u.line)) byLine.set(u.line, u.reason);
+  return [...byLine].sort((a, b) => a[0] - b[0]).map(([line, reason]) => ({ line, reason }));
 }
 
 function inAndOut(cls: AddressSet, set: AddressSet): AddressSet[] {
@@ -125,16 +143,52 @@ function describeBlock(classes: readonly ClassResult[]): string | undefined {
   return reasons.slice(0, 3).join('; ') + (reasons.length > 3 ? '; …' : '');
 }
 
-function reachableFrom(sim: RulesetSimulator, interfaces: readonly string[], base: Omit<Question, 'inInterface'>): { reachable: ReachableFrom[]; blockedBy?: string } {
+interface Reachability {
+  readonly reachable: ReachableFrom[];
+  readonly conditional: ConditionalReach[];
+  readonly blockedBy?: string;
+  readonly partial?: string;
+}
+
+function reachableFrom(sim: RulesetSimulator, interfaces: readonly string[], base: Omit<Question, 'inInterface'>): Reachability {
   const reachable: ReachableFrom[] = [];
+  const conditional: ConditionalReach[] = [];
   const allClasses: ClassResult[] = [];
+  let partial = false;
+  const empty = AddressSet.empty(sim.host.family);
   for (const inInterface of interfaces) {
-    const { classes } = reachableSources(sim, { ...base, inInterface });
+    const result = reachableSources(sim, { ...base, inInterface });
+    const { classes } = result;
+    partial ||= result.partial;
     allClasses.push(...classes);
-    const accepted = classes.filter((c) => c.accepted).reduce((acc, c) => acc.union(c.sources), AddressSet.empty(sim.host.family));
+    const accepted = classes.filter((c) => c.accepted).reduce((acc, c) => acc.union(c.sources), empty);
     if (!accepted.isEmpty()) reachable.push({ interface: inInterface, sources: accepted.toCidrs() });
+    const maybe = classes.filter((c) => c.conditional);
+    if (maybe.length > 0) {
+      conditional.push({
+        interface: inInterface,
+        sources: maybe.reduce((acc, c) => acc.union(c.sources), empty).toCidrs(),
+        conditions: conditionsOf(maybe.map((c) => ({ uncertain: c.conditions }))),
+      });
+    }
   }
-  return { reachable, blockedBy: describeBlock(allClasses) };
+  return {
+    reachable, conditional, blockedBy: describeBlock(allClasses.filter((c) => !c.conditional)),
+    partial: partial ? `more than ${MAX_CLASSES} source classes to tell apart: the last ones were not split further` : undefined,
+  };
+}
+
+/** The fields of an entry that say who gets through. */
+function reachFields(r: Reachability): Pick<ExposureEntry, 'reachableFrom' | 'conditionallyReachableFrom' | 'blockedBy' | 'partial'> {
+  return {
+    reachableFrom: r.reachable, conditionallyReachableFrom: r.conditional,
+    ...(r.blockedBy !== undefined ? { blockedBy: r.blockedBy } : {}),
+    ...(r.partial !== undefined ? { partial: r.partial } : {}),
+  };
+}
+
+function reachesAnyone(r: Reachability): boolean {
+  return r.reachable.length > 0 || r.conditional.length > 0;
 }
 
 const PORT_PROTOCOLS: readonly L4Protocol[] = ['tcp', 'udp'];
@@ -149,14 +203,14 @@ export function computeExposure(sim: RulesetSimulator, configuredInterfaces?: re
   for (const p of sim.docker.published) {
     if (!p.dnatRule) continue;
     const dst = p.hostAddress ?? localAddress;
-    const { reachable, blockedBy } = reachableFrom(sim, interfaces, {
+    const reach = reachableFrom(sim, interfaces, {
       proto: p.proto as L4Protocol, dst, dport: p.hostPort,
       reached: (t) => t.verdict === 'accept' && (t.reaches.kind === 'container' || t.reaches.kind === 'host'),
     });
     published.push({
       proto: p.proto, hostAddress: p.hostAddress ?? anyAddress, hostPort: p.hostPort,
       container: { address: p.container.address, port: p.container.port }, bridge: p.bridge,
-      reachableFrom: reachable, blockedBy,
+      ...reachFields(reach),
     });
   }
 
@@ -172,12 +226,12 @@ export function computeExposure(sim: RulesetSimulator, configuredInterfaces?: re
     for (const key of [...ports].sort()) {
       const [proto, portText] = key.split('/') as [L4Protocol, string];
       const port = Number(portText);
-      const { reachable, blockedBy } = reachableFrom(sim, interfaces, {
+      const reach = reachableFrom(sim, interfaces, {
         proto, dst: address, dport: port,
         reached: (t) => t.verdict === 'accept' && t.reaches.kind === 'container',
       });
-      if (reachable.length === 0) continue;
-      direct.push({ proto, hostAddress: address, hostPort: port, container: { address, port }, bridge, reachableFrom: reachable, blockedBy });
+      if (!reachesAnyone(reach)) continue;
+      direct.push({ proto, hostAddress: address, hostPort: port, container: { address, port }, bridge, ...reachFields(reach) });
     }
   }
 
@@ -186,12 +240,12 @@ export function computeExposure(sim: RulesetSimulator, configuredInterfaces?: re
   for (const proto of PORT_PROTOCOLS) {
     for (const port of [...candidateHostPorts(sim, proto), otherPort]) {
       if (publishedPorts.has(`${proto}/${port}`)) continue;
-      const { reachable, blockedBy } = reachableFrom(sim, interfaces, {
+      const reach = reachableFrom(sim, interfaces, {
         proto, dst: localAddress, dport: port,
         reached: (t) => t.verdict === 'accept' && t.reaches.kind === 'host',
       });
-      if (reachable.length === 0) continue;
-      host.push({ proto, hostAddress: sim.host.localAddressesKnown ? localAddress : anyAddress, hostPort: port, reachableFrom: reachable, blockedBy });
+      if (!reachesAnyone(reach)) continue;
+      host.push({ proto, hostAddress: sim.host.localAddressesKnown ? localAddress : anyAddress, hostPort: port, ...reachFields(reach) });
     }
   }
   host.sort((a, b) => compareCodeUnits(a.proto, b.proto) || a.hostPort - b.hostPort);

@@ -81,15 +81,35 @@ export interface ReachableFrom {
   readonly sources: readonly string[];
 }
 
+/** A rule whose outcome the dump does not decide (an ipset, `recent`, `limit` …). */
+export interface ExposureCondition {
+  readonly line: number;
+  readonly reason: string;
+}
+
+/** Sources whose new connections get through on some outcomes of undecidable matches and not on others. */
+export interface ConditionalReach extends ReachableFrom {
+  /** The rules the answer depends on. */
+  readonly conditions: readonly ExposureCondition[];
+}
+
 export interface ExposureEntry {
   readonly proto: string;
   readonly hostAddress: string;
   readonly hostPort: number;
   readonly container?: { readonly address: string; readonly port: number };
   readonly bridge?: string;
+  /** Sources whose new connections get through whatever the undecidable matches do. */
   readonly reachableFrom: readonly ReachableFrom[];
+  /**
+   * Sources whose new connections get through only on some outcomes of matches the dump
+   * cannot decide (`-m set`, `recent`, `limit` …): reachable for some, maybe all, of them.
+   */
+  readonly conditionallyReachableFrom: readonly ConditionalReach[];
   /** A one-line summary of what stops everyone else, when something does. */
   readonly blockedBy?: string;
+  /** Set when the answer is approximate: the reason (e.g. too many source classes to tell apart). */
+  readonly partial?: string;
 }
 
 export interface RulesetExposure {
