@@ -53,9 +53,22 @@ Exit codes: 0 no finding at or above the failure threshold, 1 findings at or abo
 2 usage error, invalid config, unreadable or unparseable input, or an internal error.
 Config: .dockfw-lint.json in the working directory or above (or --config FILE).`;
 
+/**
+ * A subcommand's options, with the program's (given before the subcommand's name) where it has
+ * none of its own. The program and its subcommands share option names (`--ext-if`, `--local-addr`,
+ * `--family`, `--color`): with positional options each takes those written after its own name.
+ */
+function withGlobals(command: Command): never {
+  const inherited: Record<string, unknown> = command.parent?.opts() ?? {};
+  const own: Record<string, unknown> = command.opts();
+  return { ...inherited, ...own } as never;
+}
+
 export function buildProgram(io: CliIO, exit: { code: number }): Command {
   const program = new Command('dockfw-lint');
   program
+    // Without this the program would take `exposure --ext-if eth0`'s --ext-if for itself.
+    .enablePositionalOptions()
     .description('Lints iptables-save dumps of Docker hosts: finds every filter a published container port bypasses.')
     .version(TOOL.version, '-V, --version')
     .argument('[paths...]', 'iptables-save files or directories (stdin when none, or -)')
@@ -101,16 +114,16 @@ export function buildProgram(io: CliIO, exit: { code: number }): Command {
     .option('--json', 'print the AST as JSON')
     .option('--stdin-filename <name>', 'the file name to report for standard input')
     .addOption(familyOption()))
-    .action((file: string | undefined, options: Record<string, unknown>) => {
-      exit.code = runParse(file, options as never, io);
+    .action((file: string | undefined, _options: Record<string, unknown>, command: Command) => {
+      exit.code = runParse(file, withGlobals(command), io);
     });
 
   colourOptions(hostOptions(program.command('docker')
     .description('print the Docker model recognised in the rulesets')
     .argument('[paths...]', 'iptables-save files (stdin when none)')
     .option('--json', 'print JSON')))
-    .action((paths: string[], options: Record<string, unknown>) => {
-      exit.code = runDocker(paths, options as never, io);
+    .action((paths: string[], _options: Record<string, unknown>, command: Command) => {
+      exit.code = runDocker(paths, withGlobals(command), io);
     });
 
   colourOptions(hostOptions(program.command('trace')
@@ -126,16 +139,16 @@ export function buildProgram(io: CliIO, exit: { code: number }): Command {
     .option('--mark <mark>', 'packet mark (decimal or 0x hex)')
     .option('--from-host', 'a packet the host itself sends (the OUTPUT path)')
     .option('--json', 'print JSON')))
-    .action((paths: string[], options: Record<string, unknown>) => {
-      exit.code = runTrace(paths, options as never, io);
+    .action((paths: string[], _options: Record<string, unknown>, command: Command) => {
+      exit.code = runTrace(paths, withGlobals(command), io);
     });
 
   colourOptions(hostOptions(program.command('exposure')
     .description('for every published port, container and open host port: from where a new connection gets through')
     .argument('[paths...]', 'iptables-save files (stdin when none)')
     .option('--json', 'print JSON')))
-    .action((paths: string[], options: Record<string, unknown>) => {
-      exit.code = runExposure(paths, options as never, io);
+    .action((paths: string[], _options: Record<string, unknown>, command: Command) => {
+      exit.code = runExposure(paths, withGlobals(command), io);
     });
 
   for (const command of [program, ...program.commands]) {

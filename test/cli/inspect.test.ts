@@ -115,5 +115,27 @@ describe('exposure', () => {
     expect(r.stdout).toMatch(/^host\.txt \(ipv4\)\nPublished container ports:\n {2}tcp 127\.0\.0\.1:5432 → 172\.18\.0\.2:5432/);
     expect((await cli(ws, ['exposure', 'bad.txt'])).code).toBe(2);
   });
+  it('takes --ext-if and --local-addr written after the subcommand, or before it', async () => {
+    ws.write('open.txt', ['*filter', ':INPUT DROP [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', '-A INPUT -p tcp -m tcp --dport 80 -j ACCEPT', 'COMMIT', ''].join('\n'));
+    expect((await cli(ws, ['exposure', 'open.txt', '--ext-if', 'eth7', '--local-addr', '203.0.113.10'])).stdout)
+      .toContain('tcp 203.0.113.10:80: reachable on eth7 from 0.0.0.0/0');
+    expect((await cli(ws, ['--ext-if', 'eth8', 'exposure', 'open.txt'])).stdout).toContain('reachable on eth8 from 0.0.0.0/0');
+    // A destination that is not one of the given local addresses is routed on, not delivered.
+    const trace = await cli(ws, ['trace', 'open.txt', '--dst', '203.0.113.10', '--proto', 'tcp', '--dport', '80', '--local-addr', '198.51.100.1', '--json']);
+    expect(JSON.parse(trace.stdout).reaches.kind).toBe('forward');
+  });
+  it('shows sources that depend on an undecidable match as maybe reachable, with the rule, in text and JSON', async () => {
+    ws.write('ipset.txt', [
+      '*filter', ':INPUT DROP [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]',
+      '-A INPUT -p tcp -m tcp --dport 80 -m set --match-set allowed src -j ACCEPT', 'COMMIT', '',
+    ].join('\n'));
+    const text = await cli(ws, ['exposure', 'ipset.txt', '--ext-if', 'eth0']);
+    expect(text.stdout).toContain('tcp 0.0.0.0:80: maybe reachable on eth0 from 0.0.0.0/0, depending on line 5 (-m set --match-set allowed');
+    const doc = JSON.parse((await cli(ws, ['exposure', 'ipset.txt', '--ext-if', 'eth0', '--json'])).stdout);
+    expect(doc.rulesets[0].host).toEqual([expect.objectContaining({
+      proto: 'tcp', hostPort: 80, reachableFrom: [],
+      conditionallyReachableFrom: [{ interface: 'eth0', sources: ['0.0.0.0/0'], conditions: [{ line: 5, reason: expect.stringContaining('allowed') }] }],
+    })]);
+  });
 });
 
