@@ -23,6 +23,16 @@ export function bigintToAddress(family: Family, value: bigint): string {
   return family === 'ipv4' ? formatIPv4(Number(value)) : formatIPv6(value);
 }
 
+/** Past this many free bits above a dotted mask's lowest set bit, its 2^n intervals are approximated. */
+const MAX_MASK_FREE_BITS = 16;
+
+/** The clear bits of `mask` from bit `low` up. */
+function freeBitsAbove(mask: bigint, low: number, bits: number): number[] {
+  const free: number[] = [];
+  for (let b = low; b < bits; b++) if (((mask >> BigInt(b)) & 1n) === 0n) free.push(b);
+  return free;
+}
+
 export class AddressSet {
   private constructor(readonly family: Family, readonly intervals: readonly Interval[]) {}
 
@@ -84,9 +94,8 @@ export class AddressSet {
     if (base === undefined || mask === undefined) return AddressSet.empty(family);
     let low = 0;
     while (low < bits && ((mask >> BigInt(low)) & 1n) === 0n) low++;
-    const freeHigh: number[] = [];
-    for (let b = low; b < bits; b++) if (((mask >> BigInt(b)) & 1n) === 0n) freeHigh.push(b);
-    if (freeHigh.length > 16) {
+    const freeHigh = freeBitsAbove(mask, low, bits);
+    if (freeHigh.length > MAX_MASK_FREE_BITS) {
       let prefix = 0;
       while (prefix < bits && ((mask >> BigInt(bits - 1 - prefix)) & 1n) === 1n) prefix++;
       return AddressSet.cidr(family, address, prefix);
@@ -101,6 +110,20 @@ export class AddressSet {
     }
     starts.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     return starts.reduce((set, start) => set.union(AddressSet.range(family, start, start + span)), AddressSet.empty(family));
+  }
+
+  /**
+   * When `masked` approximates this mask's set (too many free bits above its lowest set bit):
+   * how many free bits it has. Zero when the set is exact.
+   */
+  static approximatedMaskBits(family: Family, maskText: string): number {
+    const bits = bitsOf(family);
+    const mask = addressToBigint(family, maskText);
+    if (mask === undefined) return 0;
+    let low = 0;
+    while (low < bits && ((mask >> BigInt(low)) & 1n) === 0n) low++;
+    const free = freeBitsAbove(mask, low, bits).length;
+    return free > MAX_MASK_FREE_BITS ? free : 0;
   }
 
   isEmpty(): boolean {

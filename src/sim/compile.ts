@@ -68,7 +68,16 @@ export interface SourcePartition {
 }
 
 /** What a walk tested the source against: a set (in or out), or a many-way partition. */
-export type SourceTest = AddressSet | SourcePartition;
+/**
+ * A source test whose set exposure can only approximate (a dotted mask with too many free
+ * bits: its exact set has more than 2^16 intervals). The walk itself tests the exact bits.
+ */
+export interface ApproximateSourceTest extends SourcePartition {
+  /** Why, for the answer's `partial`. */
+  readonly approximation: string;
+}
+
+export type SourceTest = AddressSet | SourcePartition | ApproximateSourceTest;
 
 export interface EvalContext {
   readonly facts: HostFacts;
@@ -90,10 +99,26 @@ function effectiveSet(family: Family, match: AddressMatch): AddressSet {
   return match.negated ? set.complement() : set;
 }
 
+/** The set a source test reports: exact, or approximated (and saying so) for a dotted mask with too many free bits. */
+function reportedSourceSet(family: Family, match: AddressMatch): SourceTest {
+  const set = effectiveSet(family, match);
+  const freeBits = match.prefixLength === -1 && match.mask !== undefined ? AddressSet.approximatedMaskBits(family, match.mask) : 0;
+  if (freeBits === 0) return set;
+  return {
+    approximation: `${match.negated ? '! ' : ''}${match.address}/${match.mask} leaves ${freeBits} bits free above its lowest set bit: `
+      + `its exact sources are 2^${freeBits} ranges, approximated by the mask's leading prefix`,
+    partition: (sources) => {
+      const inside = sources.intersect(set);
+      const outside = sources.subtract(set);
+      return [inside, outside].filter((part) => !part.isEmpty());
+    },
+  };
+}
+
 function addressPredicate(family: Family, match: AddressMatch, pick: (p: SimPacket) => number | bigint, sourceSide: boolean): Predicate {
   const negated = match.negated;
   // Only a source test reports its set; most address tests are on the destination.
-  const effective = sourceSide ? effectiveSet(family, match) : undefined;
+  const effective = sourceSide ? reportedSourceSet(family, match) : undefined;
   if (family === 'ipv4') {
     const net = parseIPv4(match.address) ?? 0;
     const prefix = match.prefixLength === -1 ? maskToPrefixIPv4(parseIPv4(match.mask ?? '') ?? 0) : match.prefixLength;

@@ -49,11 +49,18 @@ export interface Question {
 
 export let exposureWalks = 0;
 
-export function reachableSources(sim: RulesetSimulator, question: Question): { classes: ClassResult[]; partial: boolean } {
+export interface SourceClasses {
+  readonly classes: ClassResult[];
+  /** Why the classes are approximate, when they are. */
+  readonly partial?: string;
+}
+
+export function reachableSources(sim: RulesetSimulator, question: Question): SourceClasses {
   const family = sim.host.family;
   const results: ClassResult[] = [];
   const queue: AddressSet[] = [AddressSet.all(family)];
-  let partial = false;
+  const approximations = new Set<string>();
+  let truncated = false;
   let walks = 0;
   while (queue.length > 0) {
     const cls = queue.pop()!;
@@ -71,6 +78,7 @@ export function reachableSources(sim: RulesetSimulator, question: Question): { c
     let split = false;
     if (walks < MAX_CLASSES) {
       for (const tested of sourceSets) {
+        if ('approximation' in tested) approximations.add(tested.approximation);
         const parts = tested instanceof AddressSet ? inAndOut(cls, tested) : tested.partition(cls);
         if (parts.length < 2) continue;
         for (const part of parts) queue.push(part);
@@ -78,7 +86,7 @@ export function reachableSources(sim: RulesetSimulator, question: Question): { c
         break;
       }
     } else {
-      partial = true;
+      truncated = true;
     }
     if (split) continue;
     const trace = { verdict: result.verdict, reaches: result.primary.reaches };
@@ -91,7 +99,9 @@ export function reachableSources(sim: RulesetSimulator, question: Question): { c
       reason: result.primary.reason, decidedBy: result.primary.decidedBy,
     });
   }
-  return { classes: results, partial };
+  const reasons = [...approximations];
+  if (truncated) reasons.push(`more than ${MAX_CLASSES} source classes to tell apart: the last ones were not split further`);
+  return reasons.length > 0 ? { classes: results, partial: reasons.join('; ') } : { classes: results };
 }
 
 /** The undecidable rules the outcomes met, once each, by line. */
@@ -154,12 +164,12 @@ function reachableFrom(sim: RulesetSimulator, interfaces: readonly string[], bas
   const reachable: ReachableFrom[] = [];
   const conditional: ConditionalReach[] = [];
   const allClasses: ClassResult[] = [];
-  let partial = false;
+  const partial = new Set<string>();
   const empty = AddressSet.empty(sim.host.family);
   for (const inInterface of interfaces) {
     const result = reachableSources(sim, { ...base, inInterface });
     const { classes } = result;
-    partial ||= result.partial;
+    if (result.partial !== undefined) partial.add(result.partial);
     allClasses.push(...classes);
     const accepted = classes.filter((c) => c.accepted).reduce((acc, c) => acc.union(c.sources), empty);
     if (!accepted.isEmpty()) reachable.push({ interface: inInterface, sources: accepted.toCidrs() });
@@ -174,7 +184,7 @@ function reachableFrom(sim: RulesetSimulator, interfaces: readonly string[], bas
   }
   return {
     reachable, conditional, blockedBy: describeBlock(allClasses.filter((c) => !c.conditional)),
-    partial: partial ? `more than ${MAX_CLASSES} source classes to tell apart: the last ones were not split further` : undefined,
+    partial: partial.size > 0 ? [...partial].join('; ') : undefined,
   };
 }
 

@@ -12,12 +12,18 @@ describe('exposure: a dotted mask with more than 16 free bits above its lowest s
   // {x : x & 0.0.0.255 = 0} is every x.y.z.0: 2^24 intervals, so AddressSet.masked falls back to
   // the mask's leading prefix (/0: everything) and exposure() lists every source, while the walk
   // (and the kernel) accept only the addresses ending in .0. Found by `npm run fuzz` (exposure-docker).
+  // The exact answer would be 2^24 CIDRs; exposure() now marks the entry `partial` with the reason.
   const text = '*filter\n:INPUT DROP [0:0]\n-A INPUT -s 0.0.0.0/0.0.0.255 -p tcp -m tcp --dport 22 -j ACCEPT\nCOMMIT\n';
 
   it('the walk accepts 198.51.100.0 and drops 198.51.100.7', () => {
     const { sim } = simulatorFor(text);
     expect(sim.trace(ssh('198.51.100.0')).verdict).toBe('accept');
     expect(sim.trace(ssh('198.51.100.7')).verdict).toBe('drop');
+  });
+
+  it('exposure() says its answer is approximate, and why', () => {
+    const entry = simulatorFor(text).sim.exposure().host.find((e) => e.proto === 'tcp' && e.hostPort === 22);
+    expect(entry?.partial).toMatch(/^0\.0\.0\.0\/0\.0\.0\.255 leaves 24 bits free .*approximated by the mask's leading prefix$/);
   });
 
   it.fails('exposure() does not list 198.51.100.7 (it says 0.0.0.0/0)', () => {
