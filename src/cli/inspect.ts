@@ -106,6 +106,18 @@ function addressFamily(address: string): Family {
   return address.includes(':') ? 'ipv6' : 'ipv4';
 }
 
+/**
+ * The source when none is given. The host picks its own for what it sends, as its routes
+ * would: the loopback address towards a loopback destination, one of its given addresses
+ * otherwise; a packet from outside gets a documentation address.
+ */
+function defaultSource(family: Family, dst: string, fromHost: boolean, localAddresses: readonly string[]): string {
+  if (!fromHost) return DEFAULT_SOURCE[family];
+  if (family === 'ipv4' ? dst.startsWith('127.') : dst === '::1') return family === 'ipv4' ? '127.0.0.1' : '::1';
+  const own = localAddresses.map((a) => a.split('/')[0]!).find((a) => addressFamily(a) === family);
+  return own ?? DEFAULT_SOURCE[family];
+}
+
 /** The packet `trace` walks, from its flags. */
 export function packetFromFlags(flags: TraceFlags, externalInterfaces: readonly string[]): { packet: Packet; notes: string[] } {
   const notes: string[] = [];
@@ -137,7 +149,7 @@ export function packetFromFlags(flags: TraceFlags, externalInterfaces: readonly 
     if (!/^(0x[0-9a-f]+|\d+)$/i.test(flags.mark) || mark > 0xffffffff) throw new UsageError(`--mark must be a number (decimal or 0x hex), not "${flags.mark}"`);
   }
   if (flags.fromHost && flags.in) throw new UsageError('--from-host and --in exclude each other: a packet the host sends arrives on no interface');
-  const src = flags.src ?? DEFAULT_SOURCE[family];
+  const src = flags.src ?? defaultSource(family, flags.dst, flags.fromHost === true, flags.localAddr ?? []);
   if (flags.src === undefined) notes.push(`source address not given: using ${src}`);
   const inInterface = flags.fromHost ? undefined : flags.in ?? externalInterfaces[0] ?? 'eth0';
   if (!flags.fromHost && !flags.in) notes.push(`input interface not given: using ${inInterface}`);

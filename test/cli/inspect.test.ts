@@ -73,6 +73,14 @@ describe('trace', () => {
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).packet).toMatchObject({ fromHost: true, dst: '127.0.0.1', dport: 5432 });
   });
+  it('picks the source the host would for what it sends: loopback to loopback, else its own given address', async () => {
+    const source = async (args: string[]) => JSON.parse((await cli(ws, ['trace', 'host.txt', '--from-host', '--json', ...args])).stdout).packet.src;
+    expect(await source(['--dst', '127.0.0.1', '--dport', '5432'])).toBe('127.0.0.1');
+    expect(await source(['--dst', '192.0.2.80', '--dport', '80', '--local-addr', '203.0.113.10'])).toBe('203.0.113.10');
+    expect(await source(['--dst', '192.0.2.80', '--dport', '80'])).toBe('198.51.100.1');
+    // A packet from outside keeps the documentation address.
+    expect(JSON.parse((await cli(ws, ['trace', 'host.txt', '--dst', '127.0.0.1', '--json'])).stdout).packet.src).toBe('198.51.100.1');
+  });
   it.each([
     [['--src', '1.2.3.4'], 'trace needs --dst ADDRESS'],
     [['--dst', 'example.com'], '--dst must be an IP address'],
