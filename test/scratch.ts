@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
-import { cliBuildOptions } from '../scripts/build-options.mjs';
+import { buildCli } from '../scripts/build-options.mjs';
 import { REPO_ROOT } from './corpus-hosts.ts';
 
 /** Where the bundles go: inside the project (see bundleCli). */
@@ -22,7 +22,7 @@ export async function bundleCli(prefix = 'dockfw-cli-'): Promise<string> {
   const dir = mkdtempSync(join(BUNDLE_ROOT, prefix));
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const outfile = join(dir, 'cli.mjs');
-  await build({ ...cliBuildOptions(join(REPO_ROOT, 'src/cli/main.ts'), outfile), logLevel: 'error' });
+  await buildCli(join(REPO_ROOT, 'src/cli/main.ts'), outfile);
   return outfile;
 }
 

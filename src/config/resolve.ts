@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import type { RuleConfig, RuleSetting } from '../engine/engine.ts';
 import { ruleProblem } from '../engine/rule-module.ts';
 import type { JsonSchema, LintRule } from '../engine/types.ts';
+import { importModule } from './import-module.ts';
 import type { ConfigFile, Result } from './types.ts';
 
 function pointerKey(key: string): string {
@@ -27,7 +28,7 @@ type OptionsValidator = (schema: JsonSchema, options: unknown) => string | undef
 
 /** ajv, loaded only when a config gives a rule options (start-up stays lean otherwise). */
 async function ajvValidator(): Promise<OptionsValidator> {
-  const module = await import('ajv');
+  const module = await importModule('ajv') as typeof import('ajv');
   // CommonJS interop differs between Node (module.default.default) and the bundle (module.default).
   type AjvConstructor = typeof module.Ajv;
   const exported = module.default as unknown as AjvConstructor | { default: AjvConstructor };
@@ -91,7 +92,7 @@ export async function loadPlugins(config: ConfigFile, configPath: string, builti
     }
     let module: Record<string, unknown>;
     try {
-      module = await import(pathToFileURL(path).href) as Record<string, unknown>;
+      module = await importModule(pathToFileURL(path).href) as Record<string, unknown>;
     } catch (error) {
       const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
       return { ok: false, problem: { file: configPath, pointer, message: `plugin "${spec}" failed to load: ${reason}` } };
