@@ -254,6 +254,7 @@ function entryJson(e: ExposureEntry) {
     })),
     ...(e.blockedBy !== undefined ? { blockedBy: e.blockedBy } : {}),
     ...(e.partial !== undefined ? { partial: e.partial } : {}),
+    ...(e.otherPorts ? { otherPorts: true } : {}),
   };
 }
 
@@ -278,7 +279,8 @@ function entryText(e: ExposureEntry): string {
   if (parts.length === 0) parts.push('reachable from nowhere');
   if (e.blockedBy) parts.push(e.blockedBy);
   if (e.partial) parts.push(`approximate: ${e.partial}`);
-  return `  ${e.proto} ${endpoint(e.hostAddress, e.hostPort)}${target}: ${parts.join('; ')}`;
+  const stands = e.otherPorts ? ' (stands for every port no rule names)' : '';
+  return `  ${e.proto} ${endpoint(e.hostAddress, e.hostPort)}${target}${stands}: ${parts.join('; ')}`;
 }
 
 function exposureText(file: string, x: RulesetExposure): string {

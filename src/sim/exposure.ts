@@ -241,7 +241,9 @@ export function computeExposure(sim: RulesetSimulator, configuredInterfaces?: re
         reached: (t) => t.verdict === 'accept' && t.reaches.kind === 'container',
       });
       if (!reachesAnyone(reach)) continue;
-      direct.push({ proto, hostAddress: address, hostPort: port, container: { address, port }, bridge, ...reachFields(reach) });
+      // No rule names the stand-in port, so it is never a published one.
+      const other = proto === 'tcp' && port === otherPort;
+      direct.push({ proto, hostAddress: address, hostPort: port, container: { address, port }, bridge, ...reachFields(reach), ...(other ? { otherPorts: true } : {}) });
     }
   }
 
@@ -255,7 +257,10 @@ export function computeExposure(sim: RulesetSimulator, configuredInterfaces?: re
         reached: (t) => t.verdict === 'accept' && t.reaches.kind === 'host',
       });
       if (!reachesAnyone(reach)) continue;
-      host.push({ proto, hostAddress: sim.host.localAddressesKnown ? localAddress : anyAddress, hostPort: port, ...reachFields(reach) });
+      host.push({
+        proto, hostAddress: sim.host.localAddressesKnown ? localAddress : anyAddress, hostPort: port, ...reachFields(reach),
+        ...(port === otherPort ? { otherPorts: true } : {}),
+      });
     }
   }
   host.sort((a, b) => compareCodeUnits(a.proto, b.proto) || a.hostPort - b.hostPort);

@@ -110,6 +110,8 @@ export interface ExposureEntry {
   readonly blockedBy?: string;
   /** Set when the answer is approximate: the reason (e.g. too many source classes to tell apart). */
   readonly partial?: string;
+  /** The port stands for every port no rule names (it is one of them, picked to ask with). */
+  readonly otherPorts?: true;
 }
 
 export interface RulesetExposure {

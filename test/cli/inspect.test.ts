@@ -132,6 +132,15 @@ describe('exposure', () => {
     const trace = await cli(ws, ['trace', 'open.txt', '--dst', '203.0.113.10', '--proto', 'tcp', '--dport', '80', '--local-addr', '198.51.100.1', '--json']);
     expect(JSON.parse(trace.stdout).reaches.kind).toBe('forward');
   });
+  it('says which entry stands for every port no rule names', async () => {
+    ws.write('accept-all.txt', ['*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', '-A INPUT -p tcp -m tcp --dport 22 -s 10.0.0.0/8 -j ACCEPT', 'COMMIT', ''].join('\n'));
+    const text = (await cli(ws, ['exposure', 'accept-all.txt'])).stdout;
+    expect(text).toContain('tcp 0.0.0.0:65001 (stands for every port no rule names): reachable on * from 0.0.0.0/0');
+    expect(text).toMatch(/tcp 0\.0\.0\.0:22: reachable/);
+    const host = JSON.parse((await cli(ws, ['exposure', 'accept-all.txt', '--json'])).stdout).rulesets[0].host;
+    expect(host.find((e: { hostPort: number }) => e.hostPort === 65001).otherPorts).toBe(true);
+    expect(host.find((e: { hostPort: number }) => e.hostPort === 22).otherPorts).toBeUndefined();
+  });
   it('shows sources that depend on an undecidable match as maybe reachable, with the rule, in text and JSON', async () => {
     ws.write('ipset.txt', [
       '*filter', ':INPUT DROP [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]',
