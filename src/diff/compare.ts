@@ -8,7 +8,7 @@ import { AddressSet, bigintToAddress } from '../model/addrset.ts';
 import type { RulesetSimulator } from '../sim/index.ts';
 import type { L4Protocol, Packet, Trace } from '../sim/types.ts';
 import {
-  OTHER_INTERFACE, OTHER_INTERFACE_NAME, planQuestions, probeFor, reachability, type InterfaceReach, type TargetReach,
+  conditionsFor, OTHER_INTERFACE, OTHER_INTERFACE_NAME, planQuestions, probeFor, reachability, type InterfaceReach, type SourceClass, type TargetReach,
 } from './reachability.ts';
 import { decidingStep } from './decide.ts';
 import { interfaceLabel, sourcesText, targetLabel } from './labels.ts';
@@ -104,22 +104,35 @@ function witnessPacket(family: Family, target: Target, iface: string, src: strin
 }
 
 function emptyReach(family: Family): InterfaceReach {
-  return { accepted: AddressSet.empty(family), classes: [] };
+  return { accepted: AddressSet.empty(family), uncertain: AddressSet.empty(family), classes: [] };
 }
 
 interface Movement {
   readonly kind: ChangeKind;
   readonly sources: AddressSet;
-  /** The reach whose accepted classes hold the moved sources (new for widening, old for narrowing). */
+  /** The reach whose classes hold the moved sources (new for widening, old for narrowing), and which of its classes show it. */
   readonly from: InterfaceReach;
+  readonly shownBy: (cls: SourceClass) => boolean;
+  /** The reach whose undecidable rules the sources' access depended on, for the conditional kinds. */
+  readonly conditionsFrom?: InterfaceReach;
 }
 
-function movements(before: AddressSet, after: AddressSet, oldReach: InterfaceReach, newReach: InterfaceReach): Movement[] {
+const ACCEPTED = (cls: SourceClass) => cls.accepted;
+const CERTAIN = (cls: SourceClass) => cls.accepted && !cls.uncertain;
+
+function movements(oldReach: InterfaceReach, newReach: InterfaceReach): Movement[] {
   const out: Movement[] = [];
+  const before = oldReach.accepted;
+  const after = newReach.accepted;
   const gained = after.subtract(before);
   const lost = before.subtract(after);
-  if (!gained.isEmpty()) out.push({ kind: before.isEmpty() ? 'newly-reachable' : 'widened', sources: gained, from: newReach });
-  if (!lost.isEmpty()) out.push({ kind: after.isEmpty() ? 'no-longer-reachable' : 'narrowed', sources: lost, from: oldReach });
+  if (!gained.isEmpty()) out.push({ kind: before.isEmpty() ? 'newly-reachable' : 'widened', sources: gained, from: newReach, shownBy: ACCEPTED });
+  if (!lost.isEmpty()) out.push({ kind: after.isEmpty() ? 'no-longer-reachable' : 'narrowed', sources: lost, from: oldReach, shownBy: ACCEPTED });
+  // Reachable on both sides, but only depending on undecidable matches on one of them.
+  const unconditional = oldReach.uncertain.intersect(after.subtract(newReach.uncertain));
+  const conditional = newReach.uncertain.intersect(before.subtract(oldReach.uncertain));
+  if (!unconditional.isEmpty()) out.push({ kind: 'now-unconditional', sources: unconditional, from: newReach, shownBy: CERTAIN, conditionsFrom: oldReach });
+  if (!conditional.isEmpty()) out.push({ kind: 'now-conditional', sources: conditional, from: oldReach, shownBy: CERTAIN, conditionsFrom: newReach });
   return out;
 }
 
@@ -189,16 +202,17 @@ export function diffFamily(family: Family, oldSim: RulesetSimulator | undefined,
     for (const iface of plan.interfaces) {
       const oldReach = oldTarget?.byInterface.get(iface) ?? emptyReach(family);
       const newReach = newTarget?.byInterface.get(iface) ?? emptyReach(family);
-      for (const move of movements(oldReach.accepted, newReach.accepted, oldReach, newReach)) {
-        const probe = probeFor(move.from, move.sources, true);
+      for (const move of movements(oldReach, newReach)) {
+        const probe = probeFor(move.from, move.sources, move.shownBy);
         const dst = probe?.dst ?? target.address;
         const dport = probe?.dport ?? target.port;
         const witness = witnessPacket(family, target, iface, sampleAddress(family, probe?.sample ?? move.sources), dst, dport);
         const oldWalk = walkWitness(oldSim, witness);
         const newWalk = walkWitness(newSim, witness);
+        const conditions = move.conditionsFrom ? conditionsFor(move.conditionsFrom, move.sources) : undefined;
         changes.push({
           kind: move.kind, family, target, interface: iface, sources: move.sources.toCidrs(),
-          before: oldReach.accepted.toCidrs(), after: newReach.accepted.toCidrs(), witness,
+          before: oldReach.accepted.toCidrs(), after: newReach.accepted.toCidrs(), ...(conditions ? { conditions } : {}), witness,
           ...(oldWalk ? { old: oldWalk } : {}), ...(newWalk ? { new: newWalk } : {}),
         });
       }

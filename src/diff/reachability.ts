@@ -12,7 +12,7 @@ import { AddressSet } from '../model/addrset.ts';
 import type { RulesetSimulator } from '../sim/index.ts';
 import { candidateInterfaces, OTHER_INTERFACE, reachableSources, representativeLocalAddress } from '../sim/exposure.ts';
 import type { L4Protocol, Trace } from '../sim/types.ts';
-import type { Target } from './types.ts';
+import type { Condition, Target } from './types.ts';
 
 export { OTHER_INTERFACE };
 
@@ -47,11 +47,15 @@ interface Probe {
 export interface SourceClass {
   readonly sources: AddressSet;
   readonly accepted: boolean;
+  /** Accepted only on some outcomes of undecidable matches; `conditions` names them. */
+  readonly uncertain: boolean;
+  readonly conditions: readonly Condition[];
 }
 
-/** Per interface: who gets through, and the classes (with the probe) that say so. */
+/** Per interface: who gets through, the part of them whose access is uncertain, and the classes (with the probe) that say so. */
 export interface InterfaceReach {
   readonly accepted: AddressSet;
+  readonly uncertain: AddressSet;
   readonly classes: readonly { readonly probe: Probe; readonly cls: SourceClass }[];
 }
 
@@ -238,27 +242,41 @@ export function reachability(sim: RulesetSimulator, plan: Plan): Map<string, Tar
     const byInterface = new Map<string, InterfaceReach>();
     for (const inInterface of plan.interfaces) {
       let accepted = AddressSet.empty(plan.family);
+      let certain = AddressSet.empty(plan.family);
       const classes: { probe: Probe; cls: SourceClass }[] = [];
       for (const probe of probes) {
         const result = reachableSources(sim, { proto: target.proto as L4Protocol, dst: probe.dst, dport: probe.dport, inInterface, reached: probe.reached });
         for (const cls of result.classes) {
-          classes.push({ probe, cls: { sources: cls.sources, accepted: cls.accepted } });
+          const uncertain = cls.accepted && cls.uncertain;
+          classes.push({ probe, cls: { sources: cls.sources, accepted: cls.accepted, uncertain, conditions: uncertain ? cls.conditions : [] } });
           if (cls.accepted) accepted = accepted.union(cls.sources);
+          if (cls.accepted && !uncertain) certain = certain.union(cls.sources);
         }
       }
-      byInterface.set(inInterface, { accepted, classes });
+      // Sources one probe lets in for certain are certain, whatever another probe's answer.
+      byInterface.set(inInterface, { accepted, uncertain: accepted.subtract(certain), classes });
     }
     out.set(target.key, { target, byInterface });
   }
   return out;
 }
 
-/** The probe (destination) a source set was accepted through, for the witness packet. */
-export function probeFor(reach: InterfaceReach, sources: AddressSet, accepted: boolean): { dst: string; dport: number; sample: AddressSet } | undefined {
+/** The probe (destination) through which a class `wanted` holds some of `sources`, for the witness packet. */
+export function probeFor(reach: InterfaceReach, sources: AddressSet, wanted: (cls: SourceClass) => boolean): { dst: string; dport: number; sample: AddressSet } | undefined {
   for (const { probe, cls } of reach.classes) {
-    if (cls.accepted !== accepted) continue;
+    if (!wanted(cls)) continue;
     const inside = cls.sources.intersect(sources);
     if (!inside.isEmpty()) return { dst: probe.dst, dport: probe.dport, sample: inside };
   }
   return undefined;
+}
+
+/** The undecidable rules the uncertain classes holding any of `sources` depend on, by line. */
+export function conditionsFor(reach: InterfaceReach, sources: AddressSet): Condition[] {
+  const byLine = new Map<number, string>();
+  for (const { cls } of reach.classes) {
+    if (!cls.uncertain || cls.sources.intersect(sources).isEmpty()) continue;
+    for (const c of cls.conditions) if (!byLine.has(c.line)) byLine.set(c.line, c.reason);
+  }
+  return [...byLine].sort((a, b) => a[0] - b[0]).map(([line, reason]) => ({ line, reason }));
 }

@@ -20,11 +20,19 @@ const KIND_LABEL: Readonly<Record<ChangeKind, string>> = {
   widened: 'widened',
   narrowed: 'narrowed',
   'no-longer-reachable': 'no longer reachable',
+  'now-unconditional': 'now unconditional',
+  'now-conditional': 'now conditional',
 };
 
 const KIND_MARK: Readonly<Record<ChangeKind, string>> = {
-  'newly-reachable': '+', widened: '+', narrowed: '-', 'no-longer-reachable': '-',
+  'newly-reachable': '+', widened: '+', narrowed: '-', 'no-longer-reachable': '-', 'now-unconditional': '+', 'now-conditional': '-',
 };
+
+/** "line 5 (-m recent: …), line 7 (…)". */
+function conditionsText(change: Change): string {
+  const conditions = change.conditions ?? [];
+  return conditions.length === 0 ? 'matches the dump cannot decide' : conditions.map((c) => `line ${c.line} (${c.reason})`).join(', ');
+}
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -47,6 +55,10 @@ function headline(change: Change): string {
     case 'widened': return `widened: ${targetLabel(change.target)} ${where}, now also from ${sources}`;
     case 'narrowed': return `narrowed: ${targetLabel(change.target)} ${where}, no longer from ${sources}`;
     case 'no-longer-reachable': return `no longer reachable: ${targetLabel(change.target)} ${where} (was from ${sources})`;
+    case 'now-unconditional':
+      return `now unconditional: ${targetLabel(change.target)} ${where} from ${sources}, no longer depending on the old snapshot's ${conditionsText(change)}`;
+    case 'now-conditional':
+      return `now conditional: ${targetLabel(change.target)} ${where} from ${sources}, now depending on ${conditionsText(change)}`;
   }
 }
 
@@ -159,6 +171,7 @@ export function diffJson(result: DiffResult): string {
         sources: c.sources,
         before: c.before,
         after: c.after,
+        ...(c.conditions ? { conditions: c.conditions } : {}),
         witness: c.witness,
         ...(c.old ? { old: walkJson(c.old) } : {}),
         ...(c.new ? { new: walkJson(c.new) } : {}),
@@ -194,7 +207,7 @@ export function mdFence(lines: readonly string[], info = 'text'): string {
 }
 
 const KIND_ICON: Readonly<Record<ChangeKind, string>> = {
-  'newly-reachable': '🔴', widened: '🟠', narrowed: '🟢', 'no-longer-reachable': '🟢',
+  'newly-reachable': '🔴', widened: '🟠', narrowed: '🟢', 'no-longer-reachable': '🟢', 'now-unconditional': '🟠', 'now-conditional': '🟢',
 };
 
 /** Detail levels, most first: each drops what a long diff can least afford. */

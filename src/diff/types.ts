@@ -23,11 +23,24 @@ export interface Target {
   readonly bridge?: string;
 }
 
-/** How one change moves reachability. */
-export type ChangeKind = 'newly-reachable' | 'widened' | 'narrowed' | 'no-longer-reachable';
+/**
+ * How one change moves reachability. A source counts as reachable when a connection from it
+ * gets through, or may (its fate hangs on a match the dump cannot decide: an ipset, `recent` …).
+ * The last two kinds are sources reachable in both snapshots whose access lost or gained such a
+ * condition: `now-unconditional` (an allowlist ipset removed, say) widens.
+ */
+export type ChangeKind =
+  | 'newly-reachable' | 'widened' | 'narrowed' | 'no-longer-reachable'
+  | 'now-unconditional' | 'now-conditional';
 
 /** Widening kinds make `diff` exit 1. */
-export const WIDENING: ReadonlySet<ChangeKind> = new Set(['newly-reachable', 'widened']);
+export const WIDENING: ReadonlySet<ChangeKind> = new Set(['newly-reachable', 'widened', 'now-unconditional']);
+
+/** A rule an uncertain answer depends on. */
+export interface Condition {
+  readonly line: number;
+  readonly reason: string;
+}
 
 /** Which rule decided a packet's fate: a rule by its text, or a chain policy. */
 export interface Decider {
@@ -58,6 +71,11 @@ export interface Change {
   readonly sources: readonly string[];
   readonly before: readonly string[];
   readonly after: readonly string[];
+  /**
+   * The undecidable rules access depended on: for `now-unconditional`, in the old snapshot;
+   * for `now-conditional`, in the new one.
+   */
+  readonly conditions?: readonly Condition[];
   /** A packet from `sources`, walked through both snapshots: the proof. */
   readonly witness: Packet;
   readonly old?: WitnessWalk;

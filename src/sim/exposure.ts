@@ -33,6 +33,9 @@ interface ClassResult {
   readonly accepted: boolean;
   /** Reached on some outcomes only: `conditions` are the undecidable rules it depends on. */
   readonly conditional: boolean;
+  /** The outcomes of undecidable matches led to different verdicts (whatever `reached` makes of that). */
+  readonly uncertain: boolean;
+  /** The undecidable rules the verdict depends on, when it is uncertain. */
   readonly conditions: readonly ExposureCondition[];
   readonly reason: string;
   readonly decidedBy?: Rule;
@@ -94,8 +97,9 @@ export function reachableSources(sim: RulesetSimulator, question: Question): Sou
     // An undecidable match (an ipset, `recent` …) makes the walk try both of its outcomes:
     // when only some of them get through, the sources are reachable depending on it.
     const conditional = !accepted && result.outcomes.length > 1 && result.outcomes.some((o) => question.reached(o));
+    const uncertain = result.verdict === 'unknown';
     results.push({
-      sources: cls, accepted, conditional, conditions: conditional ? conditionsOf(result.outcomes) : [],
+      sources: cls, accepted, conditional, uncertain, conditions: conditional || uncertain ? conditionsOf(result.outcomes) : [],
       reason: result.primary.reason, decidedBy: result.primary.decidedBy,
     });
   }

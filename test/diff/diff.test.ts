@@ -175,6 +175,23 @@ describe('real changes', () => {
     expect(change.old!.verdict).toBe('drop');
   });
 
+  it('removing that allow-list widens even though both sides count as reachable: now unconditional, naming the set', () => {
+    const withSet = closed.replace(/^-A DOCKER-USER -j DROP$/m, '-A DOCKER-USER -m set --match-set partners src -j RETURN\n-A DOCKER-USER -j DROP');
+    const withoutSet = closed.replace(/^-A DOCKER-USER -j DROP\n/m, '');
+    const result = diffTexts([{ file: 'h.txt', text: withSet }], [{ file: 'h.txt', text: withoutSet }]);
+    expect(result.widened).toBe(true);
+    const change = result.hosts[0]!.changes.find((c) => c.target.key === 'published tcp 0.0.0.0:8080' && c.interface !== 'eth0')!;
+    expect(change.kind).toBe('now-unconditional');
+    expect(change.before).toEqual(change.after);
+    expect(change.conditions?.map((c) => c.reason)).toEqual([expect.stringContaining('--match-set partners')]);
+    expect(change.old!.verdict).toBe('unknown');
+    expect(change.new!.verdict).toBe('accept');
+    // And back: the set now decides, a narrowing.
+    const back = diffTexts([{ file: 'h.txt', text: withoutSet }], [{ file: 'h.txt', text: withSet }]);
+    expect(back.widened).toBe(false);
+    expect(back.hosts[0]!.changes.find((c) => c.target.key === 'published tcp 0.0.0.0:8080' && c.interface !== 'eth0')!.kind).toBe('now-conditional');
+  });
+
   it('a Docker upgrade rewrites every rule but only narrows: 27 → 28.2 closes direct routing and 127.0.0.1 publications; 28.2 → 29 changes nothing', () => {
     const layout = (version: '27' | '28.2.2' | '29') => [{ file: 'h.txt', text: dockerHostRuleset({ publishedPorts: 12, bridges: 3, seed: 7, layout: version }) }];
     const upgrade = diffTexts(layout('27'), layout('28.2.2'));
