@@ -10,7 +10,7 @@ import { describeDocker, dockerModelJson } from '../model/docker.ts';
 import { decideColour } from '../report/colour.ts';
 import { safeText } from '../report/sanitize.ts';
 import { formatParseError } from '../report/text.ts';
-import type { CtState, ExposureEntry, L4Protocol, Packet, RulesetExposure, Trace } from '../sim/types.ts';
+import type { CtState, ExposureEntry, L4Protocol, Packet, ReachableFrom, RulesetExposure, Trace } from '../sim/types.ts';
 import { collectInputs } from './inputs.ts';
 import { type CliIO, EXIT, UsageError } from './io.ts';
 
@@ -266,15 +266,26 @@ function endpoint(address: string, port: number): string {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
+/** "on eth0, eth1 from 10.0.0.0/8; on * from 0.0.0.0/0": interfaces with the same sources share their list. */
+function interfacesText(reach: readonly ReachableFrom[]): string {
+  const bySources = new Map<string, string[]>();
+  for (const r of reach) {
+    const key = r.sources.join(', ');
+    const names = bySources.get(key);
+    if (names) names.push(r.interface); else bySources.set(key, [r.interface]);
+  }
+  return [...bySources].map(([sources, names]) => `on ${names.join(', ')} from ${sources}`).join('; ');
+}
+
 function entryText(e: ExposureEntry): string {
   const target = e.container ? ` → ${endpoint(e.container.address, e.container.port)}${e.bridge ? ` (${e.bridge})` : ''}` : '';
   const parts: string[] = [];
-  if (e.reachableFrom.length > 0) parts.push(`reachable ${e.reachableFrom.map((r) => `on ${r.interface} from ${r.sources.join(', ')}`).join('; ')}`);
+  if (e.reachableFrom.length > 0) parts.push(`reachable ${interfacesText(e.reachableFrom)}`);
   if (e.conditionallyReachableFrom.length > 0) {
     const conditions = new Map<number, string>();
     for (const r of e.conditionallyReachableFrom) for (const c of r.conditions) if (!conditions.has(c.line)) conditions.set(c.line, c.reason);
     const depends = [...conditions].sort((a, b) => a[0] - b[0]).map(([line, reason]) => `line ${line} (${reason})`).join(', ');
-    parts.push(`maybe reachable ${e.conditionallyReachableFrom.map((r) => `on ${r.interface} from ${r.sources.join(', ')}`).join('; ')}, depending on ${depends}`);
+    parts.push(`maybe reachable ${interfacesText(e.conditionallyReachableFrom)}, depending on ${depends}`);
   }
   if (parts.length === 0) parts.push('reachable from nowhere');
   if (e.blockedBy) parts.push(e.blockedBy);
