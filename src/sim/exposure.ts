@@ -29,9 +29,12 @@ const OTHER_INTERFACE_NAME = 'dfw-other0';
 
 interface ClassResult {
   readonly sources: AddressSet;
-  /** Reached on every outcome of the matches the dump cannot decide. */
+  /**
+   * `question.reached` holds for the walk's verdict, which is `unknown` when the outcomes of
+   * undecidable matches differ: for exposure's questions, reached whatever those matches do.
+   */
   readonly accepted: boolean;
-  /** Reached on some outcomes only: `conditions` are the undecidable rules it depends on. */
+  /** Not accepted, yet reached on some outcomes of undecidable matches: `conditions` names them. */
   readonly conditional: boolean;
   /** The outcomes of undecidable matches led to different verdicts (whatever `reached` makes of that). */
   readonly uncertain: boolean;
