@@ -33,6 +33,21 @@ function cacheDirectory() {
   return existsSync(project) ? join(project, '.cache', 'dockfw-lint') : undefined;
 }
 
+/**
+ * Creates `dir` and up to `levels` missing parents, one level at a time: Node 20's recursive
+ * mkdirSync never returns for some paths (under /proc, say).
+ */
+function makeDirectory(dir, levels = 3) {
+  try {
+    mkdirSync(dir);
+  } catch (error) {
+    if (error.code === 'EEXIST') return;
+    if (error.code !== 'ENOENT' || levels === 0) throw error;
+    makeDirectory(dirname(dir), levels - 1);
+    mkdirSync(dir);
+  }
+}
+
 const directory = cacheDirectory();
 const cacheName = `cli-${BUILD_ID}-${process.version}-${process.arch}.v8`;
 const cacheFile = directory === undefined ? undefined : join(directory, cacheName);
@@ -61,7 +76,7 @@ if (cacheFile !== undefined && isMainThread && (cachedData === undefined || scri
     try {
       const data = script.createCachedData();
       if (partial && !script.cachedDataRejected && data.length <= cachedData.length) return;
-      mkdirSync(directory, { recursive: true });
+      makeDirectory(directory);
       const temporary = `${cacheFile}.${process.pid}.tmp`;
       writeFileSync(temporary, data);
       renameSync(temporary, cacheFile);

@@ -1,6 +1,6 @@
 // The bundled executable as users run it: a real process, real streams, real exit codes.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -28,7 +28,7 @@ function run(args: string[], input?: string, cache: string = codeCache, cwd: str
     ...process.env, NO_COLOR: '', FORCE_COLOR: undefined, DEBUG: debug, DOCKFW_LINT_FORMAT: undefined, DOCKFW_LINT_FAILURE_THRESHOLD: undefined,
     DOCKFW_LINT_CODE_CACHE: cache,
   };
-  const r = spawnSync(process.execPath, [cliPath, ...args], { cwd, input: input ?? '', encoding: 'utf8', env });
+  const r = spawnSync(process.execPath, [cliPath, ...args], { cwd, input: input ?? '', encoding: 'utf8', env, timeout: 60_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -104,6 +104,14 @@ describe('the bundled CLI', () => {
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
+    });
+
+    it('cannot be written where no directory can be made: the run goes on, and never hangs', () => {
+      // Node 20's recursive mkdirSync never returns under /proc; the loader makes one level at a time.
+      const place = existsSync('/proc/self') ? '/proc/dockfw-lint-no-such-dir/cache' : join(ws.dir, 'clean.txt', 'cache');
+      const r = run(['clean.txt'], undefined, place, ws.dir, 'dockfw-lint');
+      expect(r.code).toBe(0);
+      expect(r.stderr).toContain('dockfw-lint: code cache none yet');
     });
 
     it('is neither read nor written with DOCKFW_LINT_CODE_CACHE=off', () => {
