@@ -238,6 +238,8 @@ interface Question {
   readonly dport: number;
   readonly reached: (t: Trace) => boolean;
   readonly from: readonly ReachableFrom[];
+  /** Sources that get through only on some outcomes of undecidable matches. */
+  readonly maybe: readonly ReachableFrom[];
 }
 
 /**
@@ -259,13 +261,13 @@ export function checkExposure(ruleset: Ruleset, pickSeed: number, perQuestion = 
   const published = docker.published.filter((p) => p.dnatRule);
   const toContainerOrHost = (t: Trace) => t.verdict === 'accept' && (t.reaches.kind === 'container' || t.reaches.kind === 'host');
   exposure.published.forEach((e, i) => {
-    questions.push({ label: `published ${e.proto}/${e.hostPort}`, proto: e.proto as L4Protocol, dst: published[i]?.hostAddress ?? local, dport: e.hostPort, reached: toContainerOrHost, from: e.reachableFrom });
+    questions.push({ label: `published ${e.proto}/${e.hostPort}`, proto: e.proto as L4Protocol, dst: published[i]?.hostAddress ?? local, dport: e.hostPort, reached: toContainerOrHost, from: e.reachableFrom, maybe: e.conditionallyReachableFrom });
   });
   for (const e of exposure.direct) {
-    questions.push({ label: `direct ${e.proto} ${e.hostAddress}:${e.hostPort}`, proto: e.proto as L4Protocol, dst: e.hostAddress, dport: e.hostPort, reached: (t) => t.verdict === 'accept' && t.reaches.kind === 'container', from: e.reachableFrom });
+    questions.push({ label: `direct ${e.proto} ${e.hostAddress}:${e.hostPort}`, proto: e.proto as L4Protocol, dst: e.hostAddress, dport: e.hostPort, reached: (t) => t.verdict === 'accept' && t.reaches.kind === 'container', from: e.reachableFrom, maybe: e.conditionallyReachableFrom });
   }
   for (const e of exposure.host) {
-    questions.push({ label: `host ${e.proto}/${e.hostPort}`, proto: e.proto as L4Protocol, dst: local, dport: e.hostPort, reached: (t) => t.verdict === 'accept' && t.reaches.kind === 'host', from: e.reachableFrom });
+    questions.push({ label: `host ${e.proto}/${e.hostPort}`, proto: e.proto as L4Protocol, dst: local, dport: e.hostPort, reached: (t) => t.verdict === 'accept' && t.reaches.kind === 'host', from: e.reachableFrom, maybe: e.conditionallyReachableFrom });
   }
   const random = createRandom(pickSeed);
   const pool = interestingAddresses(ruleset);
@@ -276,8 +278,10 @@ export function checkExposure(ruleset: Ruleset, pickSeed: number, perQuestion = 
     }
     for (const iface of interfaces) {
       const cidrs = q.from.find((r) => r.interface === iface)?.sources ?? [];
+      const maybeCidrs = q.maybe.find((r) => r.interface === iface)?.sources ?? [];
       const inside = cidrMembership(family, cidrs);
-      const boundaries = [...new Set(cidrBoundaries(family, cidrs))];
+      const insideMaybe = cidrMembership(family, maybeCidrs);
+      const boundaries = [...new Set([...cidrBoundaries(family, cidrs), ...cidrBoundaries(family, maybeCidrs)])];
       const chosen = new Set<bigint>();
       while (chosen.size < perQuestion / 2 && boundaries.length > 0 && chosen.size < boundaries.length) chosen.add(boundaries[random.int(0, boundaries.length - 1)]!);
       while (chosen.size < perQuestion - 2 && chosen.size < pool.length) chosen.add(pool[random.int(0, pool.length - 1)]!);
@@ -290,6 +294,12 @@ export function checkExposure(ruleset: Ruleset, pickSeed: number, perQuestion = 
         walks++;
         const got = q.reached(trace);
         const expected = inside(src);
+        // "Maybe" sources are exactly those whose fate the walk cannot decide (and some outcome reaches).
+        if (insideMaybe(src) && (expected || trace.verdict !== 'unknown')) {
+          throw failure(`${q.label} from ${src} on ${iface}: exposure says maybe reachable${expected ? ' and reachable' : ''}, the walk says ${trace.verdict}`, {
+            exposureSources: cidrs, maybeSources: maybeCidrs, packet, reason: trace.reason,
+          });
+        }
         if (got !== expected) {
           throw failure(`${q.label} from ${src} on ${iface}: exposure says ${expected ? 'reachable' : 'not reachable'}, the walk says ${trace.verdict} (${trace.reaches.kind})`, {
             exposureSources: cidrs, packet, reason: trace.reason, steps: trace.steps.map((s) => `${s.hook} ${s.table} ${s.rule} → ${s.action}${s.matched === 'unknown' ? ' (unknown)' : ''}`),
