@@ -67,17 +67,27 @@ export interface SourcePartition {
   partition(sources: AddressSet): AddressSet[];
 }
 
-/** What a walk tested the source against: a set (in or out), or a many-way partition. */
 /**
  * A source test whose set exposure can only approximate (a dotted mask with too many free
- * bits: its exact set has more than 2^16 intervals). The walk itself tests the exact bits.
+ * bits: its exact set has more than 2^16 intervals). The walk itself tests the exact bits;
+ * only the split of source classes is approximate.
  */
 export interface ApproximateSourceTest extends SourcePartition {
+  /** Why its set is approximate. */
+  readonly approximate: string;
+}
+
+/**
+ * Reported when an approximate source test was decisive: every other test of its rule held,
+ * so members of the class may fare otherwise than the one walked. Splits nothing.
+ */
+export interface ApproximationNote extends SourcePartition {
   /** Why, for the answer's `partial`. */
   readonly approximation: string;
 }
 
-export type SourceTest = AddressSet | SourcePartition | ApproximateSourceTest;
+/** What a walk tested the source against: a set (in or out), or a many-way partition. */
+export type SourceTest = AddressSet | SourcePartition | ApproximateSourceTest | ApproximationNote;
 
 export interface EvalContext {
   readonly facts: HostFacts;
@@ -105,7 +115,7 @@ function reportedSourceSet(family: Family, match: AddressMatch): SourceTest {
   const freeBits = match.prefixLength === -1 && match.mask !== undefined ? AddressSet.approximatedMaskBits(family, match.mask) : 0;
   if (freeBits === 0) return set;
   return {
-    approximation: `${match.negated ? '! ' : ''}${match.address}/${match.mask} leaves ${freeBits} bits free above its lowest set bit: `
+    approximate: `${match.negated ? '! ' : ''}${match.address}/${match.mask} leaves ${freeBits} bits free above its lowest set bit: `
       + `its exact sources are 2^${freeBits} ranges, approximated by the mask's leading prefix`,
     partition: (sources) => {
       const inside = sources.intersect(set);
@@ -398,10 +408,38 @@ export function compileRule(family: Family, rule: Rule): CompiledRule {
 
 export function evaluateRule(compiled: CompiledRule, p: SimPacket, ctx: EvalContext): Tri {
   let result: Tri = MATCH;
-  for (const predicate of compiled.predicates) {
-    const r = predicate(p, ctx);
+  const predicates = compiled.predicates;
+  for (let i = 0; i < predicates.length; i++) {
+    const tested = ctx.sourceSets?.length ?? 0;
+    const r = predicates[i]!(p, ctx);
+    const approximate = ctx.sourceSets === undefined ? undefined : approximateSince(ctx.sourceSets, tested);
+    if (approximate !== undefined && othersHold(predicates, i, p, ctx)) {
+      ctx.sourceSets!.push({ approximation: approximate, partition: (sources) => [sources] } satisfies ApproximationNote);
+    }
     if (r === NO) return NO;
     if (r === UNKNOWN) result = UNKNOWN;
   }
   return result;
+}
+
+/** The reason of an approximate source test reported since `from`, if any. */
+function approximateSince(sets: readonly SourceTest[], from: number): string | undefined {
+  for (let k = from; k < sets.length; k++) {
+    const test = sets[k]!;
+    if ('approximate' in test) return test.approximate;
+  }
+  return undefined;
+}
+
+/** Whether every predicate but the `skip`th may hold for `p` (the rule's outcome then hangs on that one). */
+function othersHold(predicates: readonly Predicate[], skip: number, p: SimPacket, ctx: EvalContext): boolean {
+  // Evaluated without collecting: these tests are only asked, not walked.
+  const sets = ctx.sourceSets;
+  ctx.sourceSets = undefined;
+  try {
+    for (let k = 0; k < predicates.length; k++) if (k !== skip && predicates[k]!(p, ctx) === NO) return false;
+    return true;
+  } finally {
+    ctx.sourceSets = sets;
+  }
 }

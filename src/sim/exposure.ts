@@ -204,8 +204,9 @@ function reachFields(r: Reachability): Pick<ExposureEntry, 'reachableFrom' | 'co
   };
 }
 
+/** Worth an entry: someone gets through or may, or the answer is approximate (then "nobody" may be wrong). */
 function reachesAnyone(r: Reachability): boolean {
-  return r.reachable.length > 0 || r.conditional.length > 0;
+  return r.reachable.length > 0 || r.conditional.length > 0 || r.partial !== undefined;
 }
 
 const PORT_PROTOCOLS: readonly L4Protocol[] = ['tcp', 'udp'];

@@ -80,3 +80,21 @@ describe('exposure: sources that depend on undecidable matches', () => {
     expect(port(entries, 25)).toBeUndefined();
   });
 });
+
+describe('exposure: approximate answers say so, where they are approximate', () => {
+  const rules = input(
+    '-A INPUT -p tcp -m tcp --dport 80 -j ACCEPT',
+    '-A INPUT -s 0.0.0.0/0.0.0.255 -p tcp -m tcp --dport 22 -j ACCEPT',
+  );
+
+  it('a loose dotted mask that decides a port marks that port partial, even when it lists nobody', () => {
+    const ssh = port(hostExposure(rules), 22);
+    expect(ssh?.partial).toMatch(/^0\.0\.0\.0\/0\.0\.0\.255 leaves 24 bits free/);
+  });
+
+  it('ports whose rules the mask cannot decide stay exact', () => {
+    const web = port(hostExposure(rules), 80);
+    expect(web?.reachableFrom).toEqual([{ interface: 'eth0', sources: ['0.0.0.0/0'] }]);
+    expect(web?.partial).toBeUndefined();
+  });
+});
