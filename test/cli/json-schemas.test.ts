@@ -56,7 +56,7 @@ describe('trace --json follows schemas/trace.schema.json', () => {
     it(host.name, async () => {
       const file = join(REPO_ROOT, host.files[0]!);
       const exposure = JSON.parse((await cli(ws, ['exposure', '--json', file])).stdout) as {
-        rulesets: { published: { hostAddress: string; hostPort: number; proto: string }[] }[];
+        rulesets: { family: string; published: { hostAddress: string; hostPort: number; proto: string }[] }[];
       };
       const published = exposure.rulesets[0]?.published ?? [];
       const family = exposure.rulesets[0]?.family;
