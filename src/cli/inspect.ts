@@ -251,6 +251,7 @@ function entryJson(e: ExposureEntry) {
     reachableFrom: e.reachableFrom.map((r) => ({ interface: r.interface, sources: [...r.sources] })),
     conditionallyReachableFrom: e.conditionallyReachableFrom.map((r) => ({
       interface: r.interface, sources: [...r.sources], conditions: r.conditions.map((c) => ({ line: c.line, reason: c.reason })),
+      whenNoneMatch: r.whenNoneMatch,
     })),
     ...(e.blockedBy !== undefined ? { blockedBy: e.blockedBy } : {}),
     ...(e.partial !== undefined ? { partial: e.partial } : {}),
@@ -281,11 +282,14 @@ function entryText(e: ExposureEntry): string {
   const target = e.container ? ` → ${endpoint(e.container.address, e.container.port)}${e.bridge ? ` (${e.bridge})` : ''}` : '';
   const parts: string[] = [];
   if (e.reachableFrom.length > 0) parts.push(`reachable ${interfacesText(e.reachableFrom)}`);
-  if (e.conditionallyReachableFrom.length > 0) {
+  for (const whenNoneMatch of [true, false]) {
+    const maybe = e.conditionallyReachableFrom.filter((r) => r.whenNoneMatch === whenNoneMatch);
+    if (maybe.length === 0) continue;
     const conditions = new Map<number, string>();
-    for (const r of e.conditionallyReachableFrom) for (const c of r.conditions) if (!conditions.has(c.line)) conditions.set(c.line, c.reason);
+    for (const r of maybe) for (const c of r.conditions) if (!conditions.has(c.line)) conditions.set(c.line, c.reason);
     const depends = [...conditions].sort((a, b) => a[0] - b[0]).map(([line, reason]) => `line ${line} (${reason})`).join(', ');
-    parts.push(`maybe reachable ${interfacesText(e.conditionallyReachableFrom)}, depending on ${depends}`);
+    const how = whenNoneMatch ? 'unless stopped by' : 'only if let in by';
+    parts.push(`maybe reachable ${interfacesText(maybe)}, ${how} ${depends}`);
   }
   if (parts.length === 0) parts.push('reachable from nowhere');
   if (e.blockedBy) parts.push(e.blockedBy);

@@ -36,6 +36,8 @@ interface ClassResult {
   readonly accepted: boolean;
   /** Not accepted, yet reached on some outcomes of undecidable matches: `conditions` names them. */
   readonly conditional: boolean;
+  /** Reached when no undecidable match matches (the walk's first outcome). */
+  readonly reachedByDefault: boolean;
   /** The outcomes of undecidable matches led to different verdicts (whatever `reached` makes of that). */
   readonly uncertain: boolean;
   /** The undecidable rules the verdict depends on, when it is uncertain. */
@@ -102,7 +104,8 @@ export function reachableSources(sim: RulesetSimulator, question: Question): Sou
     const conditional = !accepted && result.outcomes.length > 1 && result.outcomes.some((o) => question.reached(o));
     const uncertain = result.verdict === 'unknown';
     results.push({
-      sources: cls, accepted, conditional, uncertain, conditions: conditional || uncertain ? conditionsOf(result.outcomes) : [],
+      sources: cls, accepted, conditional, reachedByDefault: question.reached(result.primary), uncertain,
+      conditions: conditional || uncertain ? conditionsOf(result.outcomes) : [],
       reason: result.primary.reason, decidedBy: result.primary.decidedBy,
     });
   }
@@ -180,12 +183,15 @@ function reachableFrom(sim: RulesetSimulator, interfaces: readonly string[], bas
     allClasses.push(...classes);
     const accepted = classes.filter((c) => c.accepted).reduce((acc, c) => acc.union(c.sources), empty);
     if (!accepted.isEmpty()) reachable.push({ interface: inInterface, sources: accepted.toCidrs() });
-    const maybe = classes.filter((c) => c.conditional);
-    if (maybe.length > 0) {
+    // Reached unless a condition holds first (a blocklist), then only if one does (an allow-list).
+    for (const whenNoneMatch of [true, false]) {
+      const maybe = classes.filter((c) => c.conditional && c.reachedByDefault === whenNoneMatch);
+      if (maybe.length === 0) continue;
       conditional.push({
         interface: inInterface,
         sources: maybe.reduce((acc, c) => acc.union(c.sources), empty).toCidrs(),
         conditions: conditionsOf(maybe.map((c) => ({ uncertain: c.conditions }))),
+        whenNoneMatch,
       });
     }
   }

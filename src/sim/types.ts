@@ -91,6 +91,11 @@ export interface ExposureCondition {
 export interface ConditionalReach extends ReachableFrom {
   /** The rules the answer depends on. */
   readonly conditions: readonly ExposureCondition[];
+  /**
+   * Whether they get through when none of those rules' undecidable matches match: true for a
+   * blocklist or a brute-force guard in front of an open port, false for an allow-list.
+   */
+  readonly whenNoneMatch: boolean;
 }
 
 export interface ExposureEntry {

@@ -147,11 +147,11 @@ describe('exposure', () => {
       '-A INPUT -p tcp -m tcp --dport 80 -m set --match-set allowed src -j ACCEPT', 'COMMIT', '',
     ].join('\n'));
     const text = await cli(ws, ['exposure', 'ipset.txt', '--ext-if', 'eth0']);
-    expect(text.stdout).toContain('tcp 0.0.0.0:80: maybe reachable on eth0 from 0.0.0.0/0, depending on line 5 (-m set --match-set allowed');
+    expect(text.stdout).toContain('tcp 0.0.0.0:80: maybe reachable on eth0 from 0.0.0.0/0, only if let in by line 5 (-m set --match-set allowed');
     const doc = JSON.parse((await cli(ws, ['exposure', 'ipset.txt', '--ext-if', 'eth0', '--json'])).stdout);
     expect(doc.rulesets[0].host).toEqual([expect.objectContaining({
       proto: 'tcp', hostPort: 80, reachableFrom: [],
-      conditionallyReachableFrom: [{ interface: 'eth0', sources: ['0.0.0.0/0'], conditions: [{ line: 5, reason: expect.stringContaining('allowed') }] }],
+      conditionallyReachableFrom: [{ interface: 'eth0', sources: ['0.0.0.0/0'], conditions: [{ line: 5, reason: expect.stringContaining('allowed') }], whenNoneMatch: false }],
     })]);
   });
 });

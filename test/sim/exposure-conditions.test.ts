@@ -31,14 +31,16 @@ describe('exposure: sources that depend on undecidable matches', () => {
     )), 22);
     expect(ssh?.reachableFrom).toEqual([]);
     expect(ssh?.conditionallyReachableFrom).toEqual([
-      { interface: 'eth0', sources: ['0.0.0.0/0'], conditions: [{ line: FIRST, reason: expect.stringContaining('-m recent') }] },
+      // Reached when the guard does not match: a guard in front of an open port.
+      { interface: 'eth0', sources: ['0.0.0.0/0'], conditions: [{ line: FIRST, reason: expect.stringContaining('-m recent') }], whenNoneMatch: true },
     ]);
   });
 
   it('a port open to an ipset is maybe reachable, depending on the set', () => {
     const web = port(hostExposure(input('-A INPUT -p tcp -m tcp --dport 80 -m set --match-set allowed src -j ACCEPT')), 80);
     expect(web?.reachableFrom).toEqual([]);
-    expect(web?.conditionallyReachableFrom.map((r) => [r.interface, r.sources, r.conditions.map((c) => c.line)])).toEqual([['eth0', ['0.0.0.0/0'], [FIRST]]]);
+    // An allow-list: reached only when the set matches.
+    expect(web?.conditionallyReachableFrom.map((r) => [r.interface, r.sources, r.conditions.map((c) => c.line), r.whenNoneMatch])).toEqual([['eth0', ['0.0.0.0/0'], [FIRST], false]]);
   });
 
   it('sources a decided rule lets in stay certain; only the rest depend on the set', () => {
@@ -61,6 +63,7 @@ describe('exposure: sources that depend on undecidable matches', () => {
     )), 443);
     expect(web?.reachableFrom).toEqual([]);
     expect(web?.conditionallyReachableFrom[0]?.sources).toEqual(['0.0.0.0/0']);
+    expect(web?.conditionallyReachableFrom[0]?.whenNoneMatch).toBe(true);
   });
 
   it('an undecidable match that cannot change the verdict leaves the answer certain', () => {
