@@ -26,11 +26,13 @@ export function bigintToAddress(family: Family, value: bigint): string {
 /** Past this many free bits above a dotted mask's lowest set bit, its 2^n intervals are approximated. */
 const MAX_MASK_FREE_BITS = 16;
 
-/** The clear bits of `mask` from bit `low` up. */
-function freeBitsAbove(mask: bigint, low: number, bits: number): number[] {
-  const free: number[] = [];
-  for (let b = low; b < bits; b++) if (((mask >> BigInt(b)) & 1n) === 0n) free.push(b);
-  return free;
+/** A mask's lowest set bit (`bits` when none) and its clear bits above it. */
+function maskShape(mask: bigint, bits: number): { readonly low: number; readonly freeHigh: readonly number[] } {
+  let low = 0;
+  while (low < bits && ((mask >> BigInt(low)) & 1n) === 0n) low++;
+  const freeHigh: number[] = [];
+  for (let b = low; b < bits; b++) if (((mask >> BigInt(b)) & 1n) === 0n) freeHigh.push(b);
+  return { low, freeHigh };
 }
 
 export class AddressSet {
@@ -92,9 +94,7 @@ export class AddressSet {
     const base = addressToBigint(family, address);
     const mask = addressToBigint(family, maskText);
     if (base === undefined || mask === undefined) return AddressSet.empty(family);
-    let low = 0;
-    while (low < bits && ((mask >> BigInt(low)) & 1n) === 0n) low++;
-    const freeHigh = freeBitsAbove(mask, low, bits);
+    const { low, freeHigh } = maskShape(mask, bits);
     if (freeHigh.length > MAX_MASK_FREE_BITS) {
       let prefix = 0;
       while (prefix < bits && ((mask >> BigInt(bits - 1 - prefix)) & 1n) === 1n) prefix++;
@@ -117,12 +117,9 @@ export class AddressSet {
    * how many free bits it has. Zero when the set is exact.
    */
   static approximatedMaskBits(family: Family, maskText: string): number {
-    const bits = bitsOf(family);
     const mask = addressToBigint(family, maskText);
     if (mask === undefined) return 0;
-    let low = 0;
-    while (low < bits && ((mask >> BigInt(low)) & 1n) === 0n) low++;
-    const free = freeBitsAbove(mask, low, bits).length;
+    const free = maskShape(mask, bitsOf(family)).freeHigh.length;
     return free > MAX_MASK_FREE_BITS ? free : 0;
   }
 

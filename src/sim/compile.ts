@@ -68,17 +68,7 @@ export interface SourcePartition {
 }
 
 /**
- * A source test whose set exposure can only approximate (a dotted mask with too many free
- * bits: its exact set has more than 2^16 intervals). The walk itself tests the exact bits;
- * only the split of source classes is approximate.
- */
-export interface ApproximateSourceTest extends SourcePartition {
-  /** Why its set is approximate. */
-  readonly approximate: string;
-}
-
-/**
- * Reported when an approximate source test was decisive: every other test of its rule held,
+ * Reported when a source test whose set exposure can only approximate was decisive: every other test of its rule held,
  * so members of the class may fare otherwise than the one walked. Splits nothing.
  */
 export interface ApproximationNote extends SourcePartition {
@@ -87,7 +77,7 @@ export interface ApproximationNote extends SourcePartition {
 }
 
 /** What a walk tested the source against: a set (in or out), or a many-way partition. */
-export type SourceTest = AddressSet | SourcePartition | ApproximateSourceTest | ApproximationNote;
+export type SourceTest = AddressSet | SourcePartition | ApproximationNote;
 
 export interface EvalContext {
   readonly facts: HostFacts;
@@ -102,6 +92,12 @@ export interface CompiledRule {
   readonly predicates: readonly Predicate[];
   /** Why a predicate may be UNKNOWN, for the uncertainty report. */
   readonly unknownReasons: readonly string[];
+  /**
+   * The source sets its tests report that exposure can only approximate, with why (a dotted
+   * mask with too many free bits: the exact set has more than 2^16 ranges). The walk itself
+   * tests the exact bits; only the split of source classes is approximate. Absent when none.
+   */
+  readonly approximateSets?: ReadonlyMap<AddressSet, string>;
 }
 
 function effectiveSet(family: Family, match: AddressMatch): AddressSet {
@@ -109,26 +105,23 @@ function effectiveSet(family: Family, match: AddressMatch): AddressSet {
   return match.negated ? set.complement() : set;
 }
 
-/** The set a source test reports: exact, or approximated (and saying so) for a dotted mask with too many free bits. */
-function reportedSourceSet(family: Family, match: AddressMatch): SourceTest {
+/** The set a source test reports, entered in `approximateSets` with why when exposure can only approximate it. */
+function reportedSourceSet(family: Family, match: AddressMatch, approximateSets: Map<AddressSet, string>): AddressSet {
   const set = effectiveSet(family, match);
   const freeBits = match.prefixLength === -1 && match.mask !== undefined ? AddressSet.approximatedMaskBits(family, match.mask) : 0;
-  if (freeBits === 0) return set;
-  return {
-    approximate: `${match.negated ? '! ' : ''}${match.address}/${match.mask} leaves ${freeBits} bits free above its lowest set bit: `
-      + `its exact sources are 2^${freeBits} ranges, approximated by the mask's leading prefix`,
-    partition: (sources) => {
-      const inside = sources.intersect(set);
-      const outside = sources.subtract(set);
-      return [inside, outside].filter((part) => !part.isEmpty());
-    },
-  };
+  if (freeBits > 0) {
+    approximateSets.set(set, `${match.negated ? '! ' : ''}${match.address}/${match.mask} leaves ${freeBits} bits free above its lowest set bit: `
+      + `its exact sources are 2^${freeBits} ranges, approximated by the mask's leading prefix`);
+  }
+  return set;
 }
 
-function addressPredicate(family: Family, match: AddressMatch, pick: (p: SimPacket) => number | bigint, sourceSide: boolean): Predicate {
+function addressPredicate(
+  family: Family, match: AddressMatch, pick: (p: SimPacket) => number | bigint, sourceSide: boolean, approximateSets: Map<AddressSet, string>,
+): Predicate {
   const negated = match.negated;
   // Only a source test reports its set; most address tests are on the destination.
-  const effective = sourceSide ? reportedSourceSet(family, match) : undefined;
+  const effective = sourceSide ? reportedSourceSet(family, match, approximateSets) : undefined;
   if (family === 'ipv4') {
     const net = parseIPv4(match.address) ?? 0;
     const prefix = match.prefixLength === -1 ? maskToPrefixIPv4(parseIPv4(match.mask ?? '') ?? 0) : match.prefixLength;
@@ -171,7 +164,7 @@ function stateOf(p: SimPacket): CtState {
   return p.state;
 }
 
-function compileMatch(family: Family, m: Match, unknownReasons: string[]): Predicate | undefined {
+function compileMatch(family: Family, m: Match, unknownReasons: string[], approximateSets: Map<AddressSet, string>): Predicate | undefined {
   switch (m.kind) {
     case 'tcp': case 'udp': case 'sctp': case 'dccp': {
       const protocol = m.module === 'udplite' ? 136 : PROTOCOL_OF_MODULE[m.kind]!;
@@ -238,11 +231,11 @@ function compileMatch(family: Family, m: Match, unknownReasons: string[]): Predi
           parts.push((p) => (p.state === 'UNTRACKED' || p.state === 'INVALID' ? NO : tri((ctp.number === 0 || p.proto === ctp.number) !== ctp.negated)));
         }
         const tracked = (inner: Predicate): Predicate => (p, ctx) => (p.state === 'UNTRACKED' || p.state === 'INVALID' ? NO : inner(p, ctx));
-        if (m.ctorigsrc) parts.push(tracked(addressPredicate(family, m.ctorigsrc, (p) => p.orig.srcValue, true)));
-        if (m.ctorigdst) parts.push(tracked(addressPredicate(family, m.ctorigdst, (p) => p.orig.dstValue, false)));
+        if (m.ctorigsrc) parts.push(tracked(addressPredicate(family, m.ctorigsrc, (p) => p.orig.srcValue, true, approximateSets)));
+        if (m.ctorigdst) parts.push(tracked(addressPredicate(family, m.ctorigdst, (p) => p.orig.dstValue, false, approximateSets)));
         // Reply tuple: the reply comes from where the packet is now headed (post-DNAT) back to its source.
-        if (m.ctreplsrc) parts.push(tracked(addressPredicate(family, m.ctreplsrc, (p) => (p.direction === 'ORIGINAL' ? p.dstValue : p.orig.dstValue), false)));
-        if (m.ctrepldst) parts.push(tracked(addressPredicate(family, m.ctrepldst, (p) => p.orig.srcValue, true)));
+        if (m.ctreplsrc) parts.push(tracked(addressPredicate(family, m.ctreplsrc, (p) => (p.direction === 'ORIGINAL' ? p.dstValue : p.orig.dstValue), false, approximateSets)));
+        if (m.ctrepldst) parts.push(tracked(addressPredicate(family, m.ctrepldst, (p) => p.orig.srcValue, true, approximateSets)));
         const port = (pm: PortMatch | undefined, pick: (p: SimPacket) => number) => {
           if (pm) parts.push((p) => (p.state === 'UNTRACKED' || p.state === 'INVALID' || !(p.proto === 6 || p.proto === 17 || p.proto === 132) ? NO : tri(portIn(pm, pick(p)))));
         };
@@ -390,31 +383,50 @@ function all(parts: readonly Predicate[]): Predicate | undefined {
 export function compileRule(family: Family, rule: Rule): CompiledRule {
   const predicates: Predicate[] = [];
   const unknownReasons: string[] = [];
+  const approximateSets = new Map<AddressSet, string>();
   if (rule.protocol) {
     const { number, negated } = rule.protocol;
     predicates.push((p) => tri((p.proto === number) !== negated));
   }
-  if (rule.source) predicates.push(addressPredicate(family, rule.source, (p) => p.srcValue, true));
-  if (rule.destination) predicates.push(addressPredicate(family, rule.destination, (p) => p.dstValue, false));
+  if (rule.source) predicates.push(addressPredicate(family, rule.source, (p) => p.srcValue, true, approximateSets));
+  if (rule.destination) predicates.push(addressPredicate(family, rule.destination, (p) => p.dstValue, false, approximateSets));
   if (rule.inInterface) { const i = rule.inInterface; predicates.push((p) => tri(interfaceMatches(i, p.inInterface))); }
   if (rule.outInterface) { const o = rule.outInterface; predicates.push((p) => tri(interfaceMatches(o, p.outInterface))); }
   if (rule.fragment) { const f = rule.fragment; predicates.push((p) => tri(p.fragment !== f.negated)); }
   for (const m of rule.matches) {
-    const predicate = compileMatch(family, m, unknownReasons);
+    const predicate = compileMatch(family, m, unknownReasons, approximateSets);
     if (predicate) predicates.push(predicate);
   }
-  return { rule, predicates, unknownReasons };
+  return approximateSets.size > 0 ? { rule, predicates, unknownReasons, approximateSets } : { rule, predicates, unknownReasons };
 }
 
 export function evaluateRule(compiled: CompiledRule, p: SimPacket, ctx: EvalContext): Tri {
+  if (compiled.approximateSets && ctx.sourceSets) return evaluateNotingApproximations(compiled, compiled.approximateSets, ctx.sourceSets, p, ctx);
+  let result: Tri = MATCH;
+  for (const predicate of compiled.predicates) {
+    const r = predicate(p, ctx);
+    if (r === NO) return NO;
+    if (r === UNKNOWN) result = UNKNOWN;
+  }
+  return result;
+}
+
+/**
+ * evaluateRule for exposure on a rule with a source set exposure can only approximate: when a
+ * test reports such a set and every other test of the rule holds, the rule hangs on it, and
+ * members of the class may fare otherwise than the one walked: an ApproximationNote says so.
+ */
+function evaluateNotingApproximations(
+  compiled: CompiledRule, approximateSets: ReadonlyMap<AddressSet, string>, sets: SourceTest[], p: SimPacket, ctx: EvalContext,
+): Tri {
   let result: Tri = MATCH;
   const predicates = compiled.predicates;
   for (let i = 0; i < predicates.length; i++) {
-    const tested = ctx.sourceSets?.length ?? 0;
+    const tested = sets.length;
     const r = predicates[i]!(p, ctx);
-    const approximate = ctx.sourceSets === undefined ? undefined : approximateSince(ctx.sourceSets, tested);
-    if (approximate !== undefined && othersHold(predicates, i, p, ctx)) {
-      ctx.sourceSets!.push({ approximation: approximate, partition: (sources) => [sources] } satisfies ApproximationNote);
+    const approximation = approximationSince(sets, tested, approximateSets);
+    if (approximation !== undefined && othersHold(predicates, i, p, ctx)) {
+      sets.push({ approximation, partition: (sources) => [sources] } satisfies ApproximationNote);
     }
     if (r === NO) return NO;
     if (r === UNKNOWN) result = UNKNOWN;
@@ -422,11 +434,11 @@ export function evaluateRule(compiled: CompiledRule, p: SimPacket, ctx: EvalCont
   return result;
 }
 
-/** The reason of an approximate source test reported since `from`, if any. */
-function approximateSince(sets: readonly SourceTest[], from: number): string | undefined {
+/** Why a set reported since `from` is approximate, if one is. */
+function approximationSince(sets: readonly SourceTest[], from: number, approximateSets: ReadonlyMap<AddressSet, string>): string | undefined {
   for (let k = from; k < sets.length; k++) {
-    const test = sets[k]!;
-    if ('approximate' in test) return test.approximate;
+    const reason = sets[k] instanceof AddressSet ? approximateSets.get(sets[k] as AddressSet) : undefined;
+    if (reason !== undefined) return reason;
   }
   return undefined;
 }
