@@ -60,7 +60,7 @@ export async function buildCli(entry, outfile) {
   });
   const code = result.outputFiles[0].text;
   // A function compiled from V8's code cache loses its import() in Node 20: every import()
-  // must go through src/config/import-module.ts, which the plugin below hands to the loader.
+  // must go through src/config/import-module.ts, which the loaderImport plugin hands to the loader.
   const stray = /(?<![\w$.])import\s*\(/.exec(code);
   if (stray) throw new Error(`the CLI bundle calls import() itself: ${code.slice(Math.max(0, stray.index - 80), stray.index + 40)}`);
   const launcher = readFileSync(new URL('./cli-launcher.mjs', import.meta.url), 'utf8');

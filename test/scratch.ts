@@ -3,7 +3,6 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { build } from 'esbuild';
 import { buildCli } from '../scripts/build-options.mjs';
 import { REPO_ROOT } from './corpus-hosts.ts';
 

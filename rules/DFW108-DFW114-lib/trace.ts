@@ -8,11 +8,11 @@ import type { Family, Rule, Ruleset, Span } from '../../grammar/ast.ts';
 import type { Simulator } from '../../src/engine/types.ts';
 import { AddressSet, bigintToAddress } from '../../src/model/addrset.ts';
 import type { RulesetSimulator } from '../../src/sim/index.ts';
-import { OTHER_INTERFACE } from '../../src/sim/exposure.ts';
+import { OTHER_INTERFACE, OTHER_INTERFACE_NAME } from '../../src/sim/exposure.ts';
 import type { L4Protocol, Trace, TraceStep } from '../../src/sim/types.ts';
 
 /** The interface name a packet gets when it stands for "any other interface" (as exposure() uses it). */
-export const OTHER_INTERFACE_PACKET_NAME = 'dfw-other0';
+export const OTHER_INTERFACE_PACKET_NAME = OTHER_INTERFACE_NAME;
 
 /** The exposure helpers need the simulator's compiled form; every engine-built view has it. */
 export function asRulesetSimulator(simulator: Simulator): RulesetSimulator | undefined {

@@ -11,6 +11,7 @@ import { decideColour } from '../report/colour.ts';
 import { safeText } from '../report/sanitize.ts';
 import { formatParseError } from '../report/text.ts';
 import type { CtState, ExposureEntry, L4Protocol, Packet, ReachableFrom, RulesetExposure, Trace } from '../sim/types.ts';
+import { mergeConditions } from '../sim/exposure.ts';
 import { collectInputs } from './inputs.ts';
 import { type CliIO, EXIT, UsageError } from './io.ts';
 
@@ -285,9 +286,7 @@ function entryText(e: ExposureEntry): string {
   for (const whenNoneMatch of [true, false]) {
     const maybe = e.conditionallyReachableFrom.filter((r) => r.whenNoneMatch === whenNoneMatch);
     if (maybe.length === 0) continue;
-    const conditions = new Map<number, string>();
-    for (const r of maybe) for (const c of r.conditions) if (!conditions.has(c.line)) conditions.set(c.line, c.reason);
-    const depends = [...conditions].sort((a, b) => a[0] - b[0]).map(([line, reason]) => `line ${line} (${reason})`).join(', ');
+    const depends = mergeConditions(maybe.map((r) => r.conditions)).map((c) => `line ${c.line} (${c.reason})`).join(', ');
     const how = whenNoneMatch ? 'unless stopped by' : 'only if let in by';
     parts.push(`maybe reachable ${interfacesText(maybe)}, ${how} ${depends}`);
   }

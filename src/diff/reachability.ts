@@ -10,16 +10,12 @@
 import type { Family, Rule, Ruleset } from '../../grammar/ast.ts';
 import { AddressSet } from '../model/addrset.ts';
 import type { RulesetSimulator } from '../sim/index.ts';
-import { candidateInterfaces, OTHER_INTERFACE, reachableSources, representativeLocalAddress } from '../sim/exposure.ts';
+import { candidateInterfaces, mergeConditions, OTHER_INTERFACE, OTHER_INTERFACE_NAME, reachableSources, representativeLocalAddress } from '../sim/exposure.ts';
+import { UNUSED_PORT_CANDIDATES } from '../sim/mentions.ts';
 import type { L4Protocol, Trace } from '../sim/types.ts';
 import type { Condition, Target } from './types.ts';
 
-export { OTHER_INTERFACE };
-
-/** The interface name walked for "any other interface" (the exposure analysis uses the same). */
-export const OTHER_INTERFACE_NAME = 'dfw-other0';
-
-const OTHER_PORT_CANDIDATES = [65001, 64999, 61234, 50505, 33333];
+export { OTHER_INTERFACE, OTHER_INTERFACE_NAME };
 
 /** The questions both snapshots of one family are asked. */
 export interface Plan {
@@ -144,7 +140,7 @@ export function planQuestions(family: Family, sims: readonly RulesetSimulator[],
 
   const used = new Set<number>();
   for (const sim of sims) for (const p of mentionedPorts(sim.compiled.ruleset)) used.add(p);
-  const otherPort = OTHER_PORT_CANDIDATES.find((p) => !used.has(p)) ?? OTHER_PORT_CANDIDATES[0]!;
+  const otherPort = UNUSED_PORT_CANDIDATES.find((p) => !used.has(p)) ?? UNUSED_PORT_CANDIDATES[0]!;
 
   const hostPorts = new Map<'tcp' | 'udp', number[]>();
   for (const proto of ['tcp', 'udp'] as const) {
@@ -273,10 +269,7 @@ export function probeFor(reach: InterfaceReach, sources: AddressSet, wanted: (cl
 
 /** The undecidable rules the uncertain classes holding any of `sources` depend on, by line. */
 export function conditionsFor(reach: InterfaceReach, sources: AddressSet): Condition[] {
-  const byLine = new Map<number, string>();
-  for (const { cls } of reach.classes) {
-    if (!cls.uncertain || cls.sources.intersect(sources).isEmpty()) continue;
-    for (const c of cls.conditions) if (!byLine.has(c.line)) byLine.set(c.line, c.reason);
-  }
-  return [...byLine].sort((a, b) => a[0] - b[0]).map(([line, reason]) => ({ line, reason }));
+  return mergeConditions(reach.classes
+    .filter(({ cls }) => cls.uncertain && !cls.sources.intersect(sources).isEmpty())
+    .map(({ cls }) => cls.conditions));
 }

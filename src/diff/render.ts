@@ -7,6 +7,7 @@ import { formatStep } from '../report/text.ts';
 import { safeLine } from '../report/sanitize.ts';
 import type { Packet } from '../sim/types.ts';
 import { interfaceLabel, sourcesText, targetLabel } from './labels.ts';
+import { OTHER_INTERFACE_NAME } from './reachability.ts';
 import type { Change, ChangeKind, DiffResult, HostDiff, RuleEffect, WitnessWalk } from './types.ts';
 import { WIDENING } from './types.ts';
 
@@ -40,7 +41,7 @@ function plural(n: number, word: string): string {
 
 export function packetText(p: Packet): string {
   const at = (a: string, port?: number) => (port === undefined ? a : a.includes(':') ? `[${a}]:${port}` : `${a}:${port}`);
-  return `${p.proto} ${at(p.src, p.sport)} → ${at(p.dst, p.dport)} in ${p.inInterface === 'dfw-other0' ? 'any other interface' : p.inInterface}`;
+  return `${p.proto} ${at(p.src, p.sport)} → ${at(p.dst, p.dport)} in ${p.inInterface === OTHER_INTERFACE_NAME ? 'any other interface' : p.inInterface}`;
 }
 
 function fromTo(change: Change): string {

@@ -2,7 +2,7 @@
 // snapshots of the same hosts, never changes in text.
 
 import type { Family } from '../../grammar/ast.ts';
-import type { Packet, TraceStep, Verdict } from '../sim/types.ts';
+import type { ExposureCondition, Packet, TraceStep, Verdict } from '../sim/types.ts';
 
 /** The three kinds of thing exposure knows about (see `dockfw-lint exposure`). */
 export type TargetCategory = 'published' | 'direct' | 'host';
@@ -36,11 +36,8 @@ export type ChangeKind =
 /** Widening kinds make `diff` exit 1. */
 export const WIDENING: ReadonlySet<ChangeKind> = new Set(['newly-reachable', 'widened', 'now-unconditional']);
 
-/** A rule an uncertain answer depends on. */
-export interface Condition {
-  readonly line: number;
-  readonly reason: string;
-}
+/** A rule an uncertain answer depends on (as exposure names them). */
+export type Condition = ExposureCondition;
 
 /** Which rule decided a packet's fate: a rule by its text, or a chain policy. */
 export interface Decider {

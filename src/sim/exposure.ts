@@ -25,7 +25,8 @@ const MAX_CLASSES = 4096;
 
 /** The interface name that stands for "any other interface". */
 export const OTHER_INTERFACE = '*';
-const OTHER_INTERFACE_NAME = 'dfw-other0';
+/** The interface name walked for "any other interface". */
+export const OTHER_INTERFACE_NAME = 'dfw-other0';
 
 interface ClassResult {
   readonly sources: AddressSet;
@@ -105,7 +106,7 @@ export function reachableSources(sim: RulesetSimulator, question: Question): Sou
     const uncertain = result.verdict === 'unknown';
     results.push({
       sources: cls, accepted, conditional, reachedByDefault: question.reached(result.primary), uncertain,
-      conditions: conditional || uncertain ? conditionsOf(result.outcomes) : [],
+      conditions: conditional || uncertain ? mergeConditions(result.outcomes.map((o) => o.uncertain)) : [],
       reason: result.primary.reason, decidedBy: result.primary.decidedBy,
     });
   }
@@ -114,10 +115,10 @@ export function reachableSources(sim: RulesetSimulator, question: Question): Sou
   return reasons.length > 0 ? { classes: results, partial: reasons.join('; ') } : { classes: results };
 }
 
-/** The undecidable rules the outcomes met, once each, by line. */
-function conditionsOf(outcomes: readonly { readonly uncertain: readonly ExposureCondition[] }[]): ExposureCondition[] {
+/** Undecidable rules from several answers, once each (the first reason given for a line), by line. */
+export function mergeConditions(lists: Iterable<readonly ExposureCondition[]>): ExposureCondition[] {
   const byLine = new Map<number, string>();
-  for (const o of outcomes) for (const u of o.uncertain) if (!byLine.has(u.line)) byLine.set(u.line, u.reason);
+  for (const list of lists) for (const c of list) if (!byLine.has(c.line)) byLine.set(c.line, c.reason);
   return [...byLine].sort((a, b) => a[0] - b[0]).map(([line, reason]) => ({ line, reason }));
 }
 
@@ -190,7 +191,7 @@ function reachableFrom(sim: RulesetSimulator, interfaces: readonly string[], bas
       conditional.push({
         interface: inInterface,
         sources: maybe.reduce((acc, c) => acc.union(c.sources), empty).toCidrs(),
-        conditions: conditionsOf(maybe.map((c) => ({ uncertain: c.conditions }))),
+        conditions: mergeConditions(maybe.map((c) => c.conditions)),
         whenNoneMatch,
       });
     }
