@@ -6,6 +6,7 @@
 // one parse of that one file. The table shows the median, min and max over `runs` children
 // and the largest peak RSS among them. iptables-restore --test runs `runs` times per file
 // inside one scratch network namespace (scripts/lib/netns.mjs), also a fresh process each.
+// Each file is also given to ast-floor.mjs the same way: the cost of the AST's shape alone.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -32,9 +33,26 @@ for (const ruleset of result.rulesets) for (const table of ruleset.tables) for (
 process.stdout.write(JSON.stringify({ ms, rules, errors: result.errors.length, firstError: result.errors[0]?.message, rssBeforeParse, peakRss }));
 `;
 
+// The same frame around buildAstFloor (ast-floor.mjs): what the AST's shape alone costs.
+const FLOOR_CHILD = `
+import { readFileSync } from 'node:fs';
+const [floorUrl, file] = process.argv.slice(1);
+const { buildAstFloor } = await import(floorUrl);
+const text = readFileSync(file, 'utf8');
+const started = performance.now();
+const rules = buildAstFloor(text, file);
+const ms = performance.now() - started;
+process.stdout.write(JSON.stringify({ ms, rules, peakRss: process.resourceUsage().maxRSS * 1024 }));
+`;
+const FLOOR_MODULE = new URL('./ast-floor.mjs', import.meta.url).href;
+
 function parseInChild(bundle, file) {
+  return timeInChild(CHILD, pathToFileURL(bundle).href, file);
+}
+
+function timeInChild(script, moduleUrl, file) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD, pathToFileURL(bundle).href, file], {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script, moduleUrl, file], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -47,7 +65,7 @@ function parseInChild(bundle, file) {
       else {
         const lines = stderr.trim().split('\n');
         const error = lines.find((line) => /Error\b/.test(line)) ?? lines.at(-1);
-        reject(new Error(`parse child for ${file} exited with ${code}: ${error}`));
+        reject(new Error(`child for ${file} exited with ${code}: ${error}`));
       }
     });
   });
@@ -81,6 +99,9 @@ export const parseSection = {
       const children = [];
       for (let i = 0; i < runs; i++) children.push(await parseInChild(bundle, file.path));
       const time = summarize(children.map((child) => child.ms));
+      const floors = [];
+      for (let i = 0; i < runs; i++) floors.push(await timeInChild(FLOOR_CHILD, FLOOR_MODULE, file.path));
+      const floorMs = summarize(floors.map((floor) => floor.ms)).median;
       const child = children[0];
       const peakRss = Math.max(...children.map((run) => run.peakRss));
       log(`  parse ${file.name}: median ${fmt.ms(time.median)}, peak RSS ${fmt.mb(peakRss)}`);
@@ -94,6 +115,7 @@ export const parseSection = {
         parseMs: time.median,
         parseMinMs: time.min,
         parseMaxMs: time.max,
+        floorMs,
         mbPerS: file.bytes / 1e6 / (time.median / 1000),
         peakRss,
         rssBeforeParse: Math.max(...children.map((run) => run.rssBeforeParse)),
@@ -106,6 +128,7 @@ export const parseSection = {
       row.restoreMs = measured?.median ?? null;
       row.restoreFailure = measured?.failure;
       row.ratio = row.restoreMs ? row.parseMs / row.restoreMs : null;
+      row.floorRatio = row.restoreMs ? row.floorMs / row.restoreMs : null;
     }
 
     const byName = Object.fromEntries(rows.map((row) => [row.file, row]));
@@ -121,6 +144,9 @@ export const parseSection = {
       if (row.restoreFailure) notes.push(`${row.file}: iptables-restore --test failed: ${row.restoreFailure}`);
     }
     notes.push(`linearity (kube-170k / kube-50k parse time): ${fmt.ratio(linearity)}; rules ratio ${fmt.ratio(big && medium ? big.rules / medium.rules : null)}`);
+    if (big) {
+      notes.push(`AST floor (scripts/bench/ast-floor.mjs: only allocating the AST's nodes for each -A line, no validation): kube-170k ${fmt.ms(big.floorMs)} = ${fmt.ratio(big.floorRatio)} restore --test; parse() is ${fmt.ratio(big.parseMs / big.floorMs)} the floor`);
+    }
     notes.push(`${runs} runs per file, each a fresh process: parse() timed inside the child (no start-up, no file read), peak RSS = largest child maxRSS; iptables-restore --test (${backend}) timed from spawn to exit`);
 
     return {
@@ -135,6 +161,8 @@ export const parseSection = {
         { key: 'peakRss', label: 'peak RSS', format: fmt.mb },
         { key: 'restoreMs', label: 'restore --test', format: fmt.ms },
         { key: 'ratio', label: 'parse/restore', format: fmt.ratio },
+        { key: 'floorMs', label: 'AST floor', format: fmt.ms },
+        { key: 'floorRatio', label: 'floor/restore', format: fmt.ratio },
         { key: 'errors', label: 'errors', format: fmt.int },
       ],
       rows,
