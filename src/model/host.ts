@@ -50,16 +50,20 @@ export function buildHostModel(family: Family, docker: DockerModel, options: Hos
     : [DEFAULT_EXTERNAL_INTERFACE];
   const given = (options.localAddresses ?? []).filter((a) => (family === 'ipv6') === a.includes(':'));
   const loopback = family === 'ipv4' ? '127.0.0.0/8' : '::1/128';
-  // Docker gives each bridge the first address of its subnet: the host's own address there.
-  const gateways = bridges.flatMap((b) => b.subnets.map((s) => gatewayOf(family, s)));
-  const local = AddressSet.fromCidrs(family, [loopback, ...given, ...gateways]);
-  // A container is routed to its bridge even when the dump does not show the bridge's
-  // subnet (routed networks have no MASQUERADE naming it).
   const hostBits = family === 'ipv4' ? 32 : 128;
   const containersOn = (bridge: string) => [
     ...docker.containers.filter((c) => c.bridge === bridge).map((c) => `${c.address}/${hostBits}`),
     ...docker.published.filter((p) => p.bridge === bridge).map((p) => `${p.container.address}/${hostBits}`),
   ];
+  // Docker gives each bridge the first address of its subnet: the host's own address there.
+  // Not when the dump shows a container at that address (a bridge made with another
+  // --gateway, or by hand): Docker's IPAM never gives a container its network's gateway.
+  const valueOf = (address: string) => addressToBigint(family, address.split('/')[0] ?? '');
+  const containerValues = new Set(bridges.flatMap((b) => containersOn(b.name).map(valueOf)));
+  const gateways = bridges.flatMap((b) => b.subnets.map((s) => gatewayOf(family, s))).filter((g) => !containerValues.has(valueOf(g)));
+  const local = AddressSet.fromCidrs(family, [loopback, ...given, ...gateways]);
+  // A container is routed to its bridge even when the dump does not show the bridge's
+  // subnet (routed networks have no MASQUERADE naming it).
   const bridgeSets = bridges.map((b) => ({
     name: b.name,
     set: AddressSet.fromCidrs(family, [...b.subnets.map((s) => `${s.address}/${s.prefixLength}`), ...containersOn(b.name)]),
@@ -69,7 +73,7 @@ export function buildHostModel(family: Family, docker: DockerModel, options: Hos
   const routes = new Map<string, Route>();
   const external: Route = { kind: 'external', interface: externalInterfaces[0] ?? DEFAULT_EXTERNAL_INTERFACE };
   const computeRoute = (destination: string): Route => {
-    const value = addressToBigint(family, destination.split('/')[0] ?? '');
+    const value = valueOf(destination);
     if (value === undefined) return external;
     if (local.contains(value)) return { kind: 'local' };
     for (const b of bridgeSets) if (b.set.contains(value)) return { kind: 'bridge', interface: b.name };

@@ -139,6 +139,8 @@ export interface CompiledRuleset {
   readonly ruleset: Ruleset;
   readonly family: Family;
   readonly tables: ReadonlyMap<TableName, CompiledTable>;
+  /** Whether any rule makes the kernel track connections (see `tracksConnections`). */
+  readonly tracksConnections: boolean;
 }
 
 /**
@@ -257,7 +259,35 @@ function chainNamed(table: CompiledTable | undefined, name: string): CompiledCha
 export function compileRuleset(ruleset: Ruleset): CompiledRuleset {
   const tables = new Map<TableName, CompiledTable>();
   for (const table of ruleset.tables) tables.set(table.name, compileTable(ruleset.family, table));
-  return { ruleset, family: ruleset.family, tables };
+  return { ruleset, family: ruleset.family, tables, tracksConnections: tracksConnections(ruleset) };
+}
+
+/** Match modules whose kernel extension asks for connection tracking when loaded (nf_ct_netns_get). */
+const CONNTRACK_MATCHES: ReadonlySet<string> = new Set(['conntrack', 'state', 'connmark', 'connbytes', 'connlabel', 'connlimit', 'helper', 'cluster']);
+/** Targets that do the same: every NAT target, and the ones that read or set conntrack state. */
+const CONNTRACK_TARGETS: ReadonlySet<string> = new Set(['DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT', 'NETMAP', 'CONNMARK', 'CONNSECMARK', 'CT', 'NOTRACK']);
+
+/**
+ * Since Linux 4.10 a network namespace tracks connections only while some rule
+ * needs it: a conntrack or state match, a NAT target, CONNMARK, CT … register
+ * the conntrack hooks when loaded. Without them no packet has a conntrack
+ * entry, and the nat table, which runs for a connection's first packet only,
+ * is never consulted (checked in namespaces: a nat PREROUTING `-j DOCKER` is
+ * traced only once the ruleset also holds such a rule). Rules outside this dump
+ * (native nftables tables) could still switch tracking on; without a NAT
+ * target of its own the nat table can then only log, so the verdicts agree.
+ */
+function tracksConnections(ruleset: Ruleset): boolean {
+  for (const table of ruleset.tables) {
+    for (const chain of table.chains) {
+      for (const rule of chain.rules) {
+        const target = rule.target;
+        if (target && CONNTRACK_TARGETS.has(target.kind === 'other' ? target.name : target.kind)) return true;
+        for (const match of rule.matches) if (CONNTRACK_MATCHES.has(match.module)) return true;
+      }
+    }
+  }
+  return false;
 }
 
 /** Hooks in the kernel's table order. */
@@ -571,7 +601,7 @@ function walkOnce(start: SimPacket, options: WalkOptions, decisions: Decisions):
   /** Runs the tables of one hook; undefined means the packet goes on. */
   const runHook = (hook: Hook): ChainOutcome | undefined => {
     for (const table of TABLES_AT[hook]) {
-      if (table === 'nat' && packet.state !== 'NEW') continue;
+      if (table === 'nat' && (packet.state !== 'NEW' || !compiled.tracksConnections)) continue;
       const chains = compiled.tables.get(table);
       const entry = chainNamed(chains, hook);
       if (!chains || !entry) continue;

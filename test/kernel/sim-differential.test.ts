@@ -39,6 +39,25 @@ function corpusCases(): Case[] {
   return cases;
 }
 
+/**
+ * The IPv4 iptables dumps under a folder of real-world files, file by file (the external
+ * regression set: Docker's own goldens and rulesets from public sources). nft-syntax folders,
+ * notes and IPv6 dumps are left out; anything else parse() rejects is dropped by plan().
+ */
+function externalCases(dir: string): Case[] {
+  const cases: Case[] = [];
+  const walk = (folder: string) => {
+    for (const entry of readdirSync(folder, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const path = join(folder, entry.name);
+      if (entry.isDirectory()) { if (!entry.name.includes('nftables')) walk(path); continue; }
+      if (/ip6tables|v6|\.(md|json|sh)$/i.test(entry.name)) continue;
+      cases.push({ name: relative(root, path), text: readFileSync(path, 'utf8') });
+    }
+  };
+  walk(dir);
+  return cases;
+}
+
 function generatedCases(): Case[] {
   const rng = createRandom('sim-differential');
   const random = () => rng.next();
@@ -64,8 +83,21 @@ interface Plan {
   readonly interfaces: readonly string[];
 }
 
-function subnetsOf(docker: DockerModel) {
-  return docker.bridges.filter((b) => b.subnets.length > 0 && !b.subnets[0]!.address.includes(':'));
+/**
+ * The IPv4 bridges to mirror, each with a subnet: the one Docker's rules show, else (a dump
+ * without MASQUERADE rules shows none) the /24 around the bridge's containers, so the
+ * namespaces route them to the bridge as the simulator does.
+ */
+function bridgesOf(docker: DockerModel): { name: string; subnet: { address: string; prefixLength: number } }[] {
+  const out: { name: string; subnet: { address: string; prefixLength: number } }[] = [];
+  for (const b of docker.bridges) {
+    const known = b.subnets.find((s) => !s.address.includes(':'));
+    if (known) { out.push({ name: b.name, subnet: known }); continue; }
+    const container = [...docker.containers.filter((x) => x.bridge === b.name).map((x) => x.address),
+      ...docker.published.filter((p) => p.bridge === b.name).map((p) => p.container.address)].find((a) => !a.includes(':'));
+    if (container) out.push({ name: b.name, subnet: { address: container.replace(/\.\d+$/, '.0'), prefixLength: 24 } });
+  }
+  return out;
 }
 
 function plan(c: Case): Plan | undefined {
@@ -75,21 +107,25 @@ function plan(c: Case): Plan | undefined {
   // Sets the kernel would need contents for: not mirrored.
   if (ruleset.tables.some((t) => t.chains.some((ch) => ch.rules.some((r) => r.matches.some((m) => m.kind === 'set'))))) return undefined;
   const docker = recogniseDocker(ruleset);
-  const bridges = subnetsOf(docker);
+  const bridges = bridgesOf(docker);
   const names = new Set<string>();
   for (const table of ruleset.tables) for (const chain of table.chains) for (const rule of chain.rules) {
     for (const i of [rule.inInterface, rule.outInterface]) {
-      if (i && !i.wildcard && i.name !== 'lo' && !bridges.some((b) => b.name === i.name) && !docker.referencedBridges.includes(i.name) && !i.name.startsWith('veth') && !i.name.startsWith('docker') && !i.name.startsWith('br-')) names.add(i.name);
+      // Only names Linux could give an interface (iptables takes any text, e.g. `eth0/10`).
+      if (i && !i.wildcard && /^[A-Za-z0-9_.-]{1,15}$/.test(i.name) && i.name !== 'lo' && !bridges.some((b) => b.name === i.name) && !docker.referencedBridges.includes(i.name) && !i.name.startsWith('veth') && !i.name.startsWith('docker') && !i.name.startsWith('br-')) names.add(i.name);
     }
   }
   const interfaces = ['eth0', ...[...names].filter((n) => n !== 'eth0').sort()].slice(0, INTERFACE_NETS.length);
   const specificHostAddresses = docker.published.map((p) => p.hostAddress).filter((a): a is string => !!a && !a.startsWith('127.') && !a.includes(':'));
   const hostAddresses = interfaces.map((_, k) => `${INTERFACE_NETS[k]}.10`);
-  const eth0Extra = [...new Set(specificHostAddresses)].filter((a) => !hostAddresses.includes(a));
+  const containerAddresses = new Set([...docker.containers.map((x) => x.address), ...docker.published.map((p) => p.container.address)]);
+  // A routed network's published "host address" may be the container's own: the container keeps it.
+  const eth0Extra = [...new Set(specificHostAddresses)].filter((a) => !hostAddresses.includes(a) && !containerAddresses.has(a));
   const bridgeSpecs = bridges.map((b) => {
-    const subnet = b.subnets[0]!;
+    const subnet = b.subnet;
     const base = AddressSet.cidr('ipv4', subnet.address, subnet.prefixLength).sample()!;
-    const gateway = `${formatV4(base + 1n)}/${subnet.prefixLength}`;
+    const gatewayAddress = [base + 1n, base + 254n].map(formatV4).find((a) => !containerAddresses.has(a)) ?? formatV4(base + 1n);
+    const gateway = `${gatewayAddress}/${subnet.prefixLength}`;
     const containers = [...new Set([
       ...docker.containers.filter((x) => x.bridge === b.name).map((x) => x.address),
       ...docker.published.filter((p) => p.bridge === b.name).map((p) => p.container.address),
@@ -114,22 +150,28 @@ function formatV4(value: bigint): string {
   return `${(v >>> 24) & 255}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
 }
 
+/** Sources the kernel drops as martians before any hook that decides (`this network`, loopback, multicast, class E). */
+const MARTIAN_SOURCES = AddressSet.fromCidrs('ipv4', ['0.0.0.0/8', '127.0.0.0/8', '224.0.0.0/3']);
+
 /** Probes: published ports, direct container access, host ports, host-originated, container-originated. */
-function probes(p: Plan, seed: string): OracleProbe[] {
+function probes(p: Plan, seed: string, count: number): OracleProbe[] {
   const rng = createRandom(seed);
   const random = () => rng.next();
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
   const containers = (p.topology.bridges ?? []).flatMap((b) => (b.containers ?? []) as string[]);
+  const gateways = (p.topology.bridges ?? []).map((b) => String(b.address).split('/')[0]!);
   const published = p.docker.published.filter((x) => containers.includes(x.container.address));
   const sources = ['198.51.100.7', '192.0.2.9', '8.8.4.4', '100.64.3.3', '203.0.113.77'];
   for (const table of p.ruleset.tables) for (const chain of table.chains) for (const rule of chain.rules) {
-    if (rule.source && !rule.source.negated && rule.source.prefixLength >= 8 && !rule.source.address.startsWith('127.') && !rule.source.address.startsWith('172.')) {
+    if (rule.source && !rule.source.negated && rule.source.prefixLength >= 8 && !MARTIAN_SOURCES.containsText(rule.source.address) && !rule.source.address.startsWith('172.')) {
       const base = AddressSet.cidr('ipv4', rule.source.address, rule.source.prefixLength).sample()!;
-      sources.push(formatV4(base + (rule.source.prefixLength < 32 ? 5n : 0n)));
+      const source = formatV4(base + (rule.source.prefixLength < 32 ? 5n : 0n));
+      // A packet from a container's or the host's own address is a martian where it lands.
+      if (!containers.includes(source) && !p.hostAddresses.includes(source) && !gateways.includes(source)) sources.push(source);
     }
   }
   const out: OracleProbe[] = [];
-  for (let id = 1; out.length < PROBES_PER_RULESET; id++) {
+  for (let id = 1; out.length < count; id++) {
     const r = random();
     const k = Math.floor(random() * p.interfaces.length);
     const ext = { kind: 'ext' as const, interface: p.interfaces[k]! };
@@ -239,46 +281,103 @@ function simOutcome(trace: Trace, p: Plan, probe: OracleProbe): string {
 const availability = oracleAvailable();
 if (!availability.ok) console.log(`sim-differential: skipped (${availability.reason})`);
 
+interface Tally {
+  readonly compared: number;
+  readonly agree: number;
+  readonly undecidable: number;
+  readonly hairpin: number;
+  readonly disagreements: readonly string[];
+  /** Rulesets the kernel's own restore tool refused (real-world files only). */
+  readonly refused: readonly string[];
+}
+
+/**
+ * Sends every plan's probes through the kernel on each backend and compares outcome and rule
+ * path with the simulator's trace. `refusedIsFine`: a file iptables-restore rejects is listed
+ * and skipped instead of failing the run (real-world dumps; npm run check:external lists why).
+ */
+async function compareWithKernel(plans: readonly { c: Case; p: Plan }[], probesPerRuleset: number, refusedIsFine: boolean): Promise<Tally> {
+  const backends = availability.ok ? availability.backends : [];
+  let compared = 0;
+  let agree = 0;
+  let undecidable = 0;
+  let hairpin = 0;
+  const disagreements: string[] = [];
+  const refused: string[] = [];
+  for (const backend of backends) {
+    for (const { c, p } of plans) {
+      const batchProbes = probes(p, `${c.name}`, probesPerRuleset);
+      const run = await runOracle({ topology: p.topology, backend, batches: [{ ruleset: c.text, probes: batchProbes }] });
+      const batch = run.batches[0]!;
+      if (!batch.ok) {
+        if (refusedIsFine) { refused.push(`${backend} ${c.name}: ${String(batch.error).split('\n')[0]}`); continue; }
+        throw new Error(`${c.name}: oracle failed: ${batch.error}`);
+      }
+      for (const result of batch.results) {
+        const probe = batchProbes.find((x) => x.id === result.id)!;
+        if (result.sendError) continue;
+        const trace = p.simulator.trace(simPacket(p, probe));
+        if (trace.verdict === 'unknown') { undecidable++; continue; }
+        // A container reaching its own published port needs hairpin mode on its bridge port,
+        // which Docker sets and these test namespaces do not.
+        if (probe.from.kind === 'container' && trace.final.dst === probe.from.address) { hairpin++; continue; }
+        compared++;
+        const kOut = kernelOutcome(result);
+        const sOut = simOutcome(trace, p, probe);
+        const skip = undecided(trace);
+        const sameBridge = probe.from.kind === 'container' && trace.reaches.kind === 'container' && trace.reaches.interface === simPacket(p, probe).inInterface;
+        let kPath = (sameBridge ? firstPass(kernelPath(result)) : kernelPath(result)).filter((k) => !skip.has(k));
+        let sPath = simPath(trace, p);
+        // Past a rule the simulator cannot decide (`-m limit` …) the kernel may have taken the
+        // other branch to the same verdict: the paths are compared up to that rule.
+        const branch = decidedPrefix(trace);
+        if (branch !== undefined) { sPath = sPath.slice(0, branch); kPath = kPath.slice(0, branch); }
+        if (kOut === sOut && kPath.join(' ') === sPath.join(' ')) { agree++; continue; }
+        disagreements.push(`${backend} ${c.name} probe ${JSON.stringify(probe)}\n    kernel: ${kOut} via ${kPath.join(' → ')}\n    simulator: ${sOut} via ${sPath.join(' → ')}`);
+      }
+    }
+  }
+  return { compared, agree, undecidable, hairpin, disagreements, refused };
+}
+
+/** How many matched steps the trace took before its first undecidable rule; undefined if it met none. */
+function decidedPrefix(trace: Trace): number | undefined {
+  const first = trace.steps.findIndex((s) => s.matched === 'unknown');
+  if (first === -1) return undefined;
+  return trace.steps.slice(0, first).filter((s) => s.matched === true).length;
+}
+
+function report(label: string, rulesets: number, probesPerRuleset: number, tally: Tally): void {
+  const backends = availability.ok ? availability.backends : [];
+  console.log(`sim-differential${label}: ${rulesets} rulesets × ${probesPerRuleset} probes on ${backends.join('+')}: ${tally.compared} packets compared, ${tally.agree} agree (${tally.undecidable} undecidable statically and ${tally.hairpin} hairpin probes not compared)`);
+  for (const r of tally.refused) console.log(`  not loaded by the kernel's restore tool, skipped: ${r}`);
+  for (const d of tally.disagreements.slice(0, Number(process.env.DFW_DIFF_SHOW ?? 25))) console.log(`  ${d}`);
+}
+
+/** DFW_DIFF_EXTERNAL: a folder of real dumps (e.g. ../shared/corpus-external) for the second test. */
+const EXTERNAL = process.env.DFW_DIFF_EXTERNAL;
+const PROBES_PER_EXTERNAL_RULESET = Number(process.env.DFW_DIFF_EXTERNAL_PROBES ?? 20);
+
 describe.skipIf(!availability.ok)('simulator agrees with the kernel', () => {
   it('on corpus and generated Docker hosts, both backends', { timeout: 600_000 }, async () => {
     const plans = [...corpusCases(), ...generatedCases()]
       .map((c) => ({ c, p: plan(c) }))
       .filter((x): x is { c: Case; p: Plan } => x.p !== undefined);
     expect(plans.length).toBeGreaterThanOrEqual(20);
-    const backends = availability.ok ? availability.backends : [];
-    let compared = 0;
-    let agree = 0;
-    let undecidable = 0;
-    let hairpin = 0;
-    const disagreements: string[] = [];
-    for (const backend of backends) {
-      for (const { c, p } of plans) {
-        const batchProbes = probes(p, `${c.name}`);
-        const run = await runOracle({ topology: p.topology, backend, batches: [{ ruleset: p.ruleset === undefined ? '' : c.text, probes: batchProbes }] });
-        const batch = run.batches[0]!;
-        if (!batch.ok) throw new Error(`${c.name}: oracle failed: ${batch.error}`);
-        for (const result of batch.results) {
-          const probe = batchProbes.find((x) => x.id === result.id)!;
-          if (result.sendError) continue;
-          const trace = p.simulator.trace(simPacket(p, probe));
-          if (trace.verdict === 'unknown') { undecidable++; continue; }
-          // A container reaching its own published port needs hairpin mode on its bridge port,
-          // which Docker sets and these test namespaces do not.
-          if (probe.from.kind === 'container' && trace.final.dst === probe.from.address) { hairpin++; continue; }
-          compared++;
-          const kOut = kernelOutcome(result);
-          const sOut = simOutcome(trace, p, probe);
-          const skip = undecided(trace);
-          const sameBridge = probe.from.kind === 'container' && trace.reaches.kind === 'container' && trace.reaches.interface === simPacket(p, probe).inInterface;
-          const kPath = (sameBridge ? firstPass(kernelPath(result)) : kernelPath(result)).filter((k) => !skip.has(k));
-          const sPath = simPath(trace, p);
-          if (kOut === sOut && kPath.join(' ') === sPath.join(' ')) { agree++; continue; }
-          disagreements.push(`${backend} ${c.name} probe ${JSON.stringify(probe)}\n    kernel: ${kOut} via ${kPath.join(' → ')}\n    simulator: ${sOut} via ${sPath.join(' → ')}`);
-        }
-      }
-    }
-    console.log(`sim-differential: ${plans.length} rulesets × ${PROBES_PER_RULESET} probes on ${backends.join('+')}: ${compared} packets compared, ${agree} agree (${undecidable} undecidable statically and ${hairpin} hairpin probes not compared)`);
-    for (const d of disagreements.slice(0, 25)) console.log(`  ${d}`);
-    expect(disagreements.length).toBe(0);
+    const tally = await compareWithKernel(plans, PROBES_PER_RULESET, false);
+    report('', plans.length, PROBES_PER_RULESET, tally);
+    expect(tally.disagreements.length).toBe(0);
+  });
+
+  // Run by npm run check:external:kernel (and .ci/run) when ../shared/corpus-external exists.
+  it.runIf(EXTERNAL !== undefined)('on real dumps from the external regression set, both backends', { timeout: 1_800_000 }, async () => {
+    const plans = externalCases(EXTERNAL!)
+      .map((c) => ({ c, p: plan(c) }))
+      .filter((x): x is { c: Case; p: Plan } => x.p !== undefined);
+    expect(plans.length).toBeGreaterThan(0);
+    const tally = await compareWithKernel(plans, PROBES_PER_EXTERNAL_RULESET, true);
+    report(' (external)', plans.length, PROBES_PER_EXTERNAL_RULESET, tally);
+    expect(tally.compared).toBeGreaterThan(0);
+    expect(tally.disagreements.length).toBe(0);
   });
 });

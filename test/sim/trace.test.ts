@@ -123,6 +123,36 @@ describe('trace', () => {
     expect(sim.trace(toHost(8080, { state: 'ESTABLISHED' })).steps.some((s) => s.table === 'nat')).toBe(false);
   });
 
+  it('without a rule that needs connection tracking, the kernel tracks nothing and never consults nat', () => {
+    // Seen in namespaces (Docker 28's goldens with no network left): nat PREROUTING's jump to an
+    // empty DOCKER chain is traced only once some rule loads conntrack.
+    const nat = ['*nat', ':PREROUTING ACCEPT [0:0]', ':DOCKER - [0:0]', '-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER', 'COMMIT'];
+    const untracked = simulator([...nat, ...filter('-A INPUT -p tcp --dport 22 -j ACCEPT').split('\n')].join('\n'));
+    expect(untracked.compiled.tracksConnections).toBe(false);
+    expect(untracked.trace(toHost(22)).steps.map((s) => `${s.table}/${s.chain}#${s.position}`)).toEqual(['filter/INPUT#1']);
+    for (const user of ['-A INPUT -m conntrack --ctstate INVALID -j DROP', '-A INPUT -m state --state INVALID -j DROP', '-A INPUT -m connmark --mark 1 -j DROP']) {
+      const tracked = simulator([...nat, ...filter(user, '-A INPUT -p tcp --dport 22 -j ACCEPT').split('\n')].join('\n'));
+      expect(tracked.compiled.tracksConnections, user).toBe(true);
+      expect(tracked.trace(toHost(22)).steps.filter((s) => s.table === 'nat').map((s) => `${s.chain}#${s.position}`), user).toEqual(['PREROUTING#1', 'PREROUTING#0', 'INPUT#0']);
+    }
+    // Any NAT target loads it too, wherever it is.
+    const masquerading = simulator([...nat.slice(0, -1), ':POSTROUTING ACCEPT [0:0]', '-A POSTROUTING -o eth0 -j MASQUERADE', 'COMMIT', ...filter().split('\n')].join('\n'));
+    expect(masquerading.compiled.tracksConnections).toBe(true);
+  });
+
+  it('a bridge\'s first address is the host\'s gateway unless a container holds it', () => {
+    const bridge = (container: string) => simulator([
+      '*nat', ':PREROUTING ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]', ':DOCKER - [0:0]',
+      '-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER',
+      '-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE',
+      `-A DOCKER ! -i docker0 -p udp -m udp --dport 500 -j DNAT --to-destination ${container}:500`,
+      'COMMIT', ...filter().split('\n'),
+    ].join('\n'));
+    expect(bridge('172.17.0.2').host.route('172.17.0.1')).toEqual({ kind: 'local' });
+    // A hand-made bridge whose container took .1 (seen in a real Rancher host's dump).
+    expect(bridge('172.17.0.1').host.route('172.17.0.1')).toEqual({ kind: 'bridge', interface: 'docker0' });
+  });
+
   it('OUTPUT matches the device of the route taken before nat OUTPUT re-routes', () => {
     const sim = simulator([
       '*nat', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]', ':DOCKER - [0:0]',

@@ -51,9 +51,16 @@ def socket_in(name, *args):
         return socket.socket(*args)
 
 
+def sysctl_name(component):
+    """An interface name as one component of a dotted sysctl key (eth0.10 -> eth0/10)."""
+    return component.replace(".", "/")
+
+
 def sysctl(name, key, value, must=True):
-    """Write a sysctl (dotted key) inside netns `name`. must=False: ignore a missing key."""
-    path = "/proc/sys/" + key.replace(".", "/")
+    """Write a sysctl (dotted key; a dot inside a component, as in the interface eth0.10,
+    written as "/" the way sysctl(8) takes it) inside netns `name`. must=False: ignore a
+    missing key."""
+    path = "/proc/sys/" + key.translate(str.maketrans("./", "/."))
     with netns(name):
         try:
             with open(path, "w") as f:

@@ -39,7 +39,7 @@ import struct
 import time
 
 import nsutil
-from nsutil import run, socket_in, sysctl
+from nsutil import run, socket_in, sysctl, sysctl_name
 from packets import REPLY_TAG, UDP_TAG
 
 IP_PKTINFO = 8
@@ -266,10 +266,10 @@ class Topology:
         run(self.host.ns, ["ip", "-batch", "-"], stdin="\n".join(host_cmds) + "\n")
         for n in self.nodes:
             for l in (links if n is self.host else ["eth0"]):
-                sysctl(n.ns, f"net.ipv4.conf.{l}.rp_filter", 0)
+                sysctl(n.ns, f"net.ipv4.conf.{sysctl_name(l)}.rp_filter", 0)
                 if self.v6:
-                    sysctl(n.ns, f"net.ipv6.conf.{l}.accept_dad", 0, must=False)
-                    sysctl(n.ns, f"net.ipv6.conf.{l}.accept_ra", 0, must=False)
+                    sysctl(n.ns, f"net.ipv6.conf.{sysctl_name(l)}.accept_dad", 0, must=False)
+                    sysctl(n.ns, f"net.ipv6.conf.{sysctl_name(l)}.accept_ra", 0, must=False)
         # addresses, routes, neighbours
         cmds = {n.ns: [] for n in self.nodes}
         H = cmds[self.host.ns]
