@@ -14,6 +14,8 @@ const v6 = dockerHost({ layout: '28.2', family: 'ipv6' });
 const udp = dockerHost({ layout: '28.1', ports: [dns] });
 const twoPorts = dockerHost({ layout: '29', ports: [web, https] });
 const hostAddress = dockerHost({ layout: 'pre-28', ports: [{ ...web, hostAddress: '192.0.2.10' }] });
+const blocklist = dockerHost({ layout: '29', user: ['-A DOCKER-USER -i eth0 -m set --match-set crowdsec-blacklists src -j DROP'] });
+const bruteForceGuard = dockerHost({ layout: '28.2', user: ['-A DOCKER-USER -i eth0 -m recent --rcheck --seconds 60 --hitcount 10 --name attackers --rsource -j DROP'] });
 
 new RuleTester().run(rule, {
   valid: [
@@ -33,6 +35,14 @@ new RuleTester().run(rule, {
     },
     { name: 'published on 127.0.0.1 (DFW107)', code: dockerHost({ layout: 'pre-28', ports: [{ ...web, hostAddress: '127.0.0.1' }] }) },
     { name: 'only private sources get in', code: dockerHost({ layout: '28.1', user: ['-A DOCKER-USER ! -s 10.0.0.0/8 -i eth0 -j DROP'] }) },
+    {
+      name: 'an ipset allow-list: only its members get in',
+      code: dockerHost({ layout: '29', user: ['-A DOCKER-USER -i eth0 -m set --match-set office src -j RETURN', '-A DOCKER-USER -i eth0 -j DROP'] }),
+    },
+    {
+      name: 'a rate limit that lets connections in is a decision',
+      code: dockerHost({ layout: '28.2', user: ['-A DOCKER-USER -i eth0 -m limit --limit 10/sec -j RETURN', '-A DOCKER-USER -i eth0 -j DROP'] }),
+    },
     { name: 'new connections dropped on every interface', code: dockerHost({ layout: 'pre-28', user: ['-A DOCKER-USER ! -i docker0 -o docker0 -m conntrack --ctstate NEW -j DROP'] }) },
   ],
   invalid: [
@@ -66,6 +76,16 @@ new RuleTester().run(rule, {
       code: twoPorts,
       settings: { intendedPublicPorts: ['tcp/443'] },
       errors: [{ messageId: 'openToWorld', ...at(twoPorts, dnatLine(8080)) }],
+    },
+    {
+      name: 'a blocklist ipset in DOCKER-USER leaves the port open to everyone else',
+      code: blocklist,
+      errors: [{ messageId: 'openToWorldButListed', ...at(blocklist, dnatLine(8080)), message: /except sources that line \d+ \(.*crowdsec-blacklists.*\) may turn away/ }],
+    },
+    {
+      name: 'a brute-force guard (-m recent) is not a restriction',
+      code: bruteForceGuard,
+      errors: [{ messageId: 'openToWorldButListed', ...at(bruteForceGuard, dnatLine(8080)), message: /on eth0 .*may turn away/ }],
     },
     {
       name: 'pre-28: a port published on one public host address',

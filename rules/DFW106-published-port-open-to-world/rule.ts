@@ -8,9 +8,9 @@ import type { Family, Rule } from '../../grammar/ast.ts';
 import { defineRule } from '../../src/engine/types.ts';
 import { AddressSet } from '../../src/model/addrset.ts';
 import type { DockerModel, PublishedPort } from '../../src/model/docker-types.ts';
-import { reachableSources } from '../../src/sim/exposure.ts';
+import { conditionsText, mergeConditions, reachableSources } from '../../src/sim/exposure.ts';
 import type { RulesetSimulator } from '../../src/sim/index.ts';
-import type { L4Protocol, Trace } from '../../src/sim/types.ts';
+import type { ExposureCondition, L4Protocol, Trace } from '../../src/sim/types.ts';
 import { ensureDockerUser, iptablesCommand, originalDestinationSpec, spec } from '../DFW101-DFW107-lib/commands.ts';
 import {
   decisionOnPath, externalInterfaces, internetSources, isLoopback, newConnection, pathSummary,
@@ -18,7 +18,7 @@ import {
 } from '../DFW101-DFW107-lib/packets.ts';
 import { asRulesetSimulator, isToolOwnedChain } from '../DFW101-DFW107-lib/ruleset.ts';
 
-type MessageId = 'openToWorld';
+type MessageId = 'openToWorld' | 'openToWorldButListed';
 
 /** `tcp/443`, `443`, `udp/10000-10003`: does the entry cover this published port? */
 export function isIntendedPublic(entries: readonly string[], proto: string, port: number): boolean {
@@ -46,6 +46,11 @@ interface Opening {
   readonly sources: AddressSet;
   /** A new connection from an internet source that no admin rule let in. */
   readonly trace: Trace;
+  /**
+   * Undecidable rules that may turn some sources away (a blocklist ipset, a `recent` guard):
+   * the port is open to every internet source they do not stop. Empty: to every one.
+   */
+  readonly unless: readonly ExposureCondition[];
 }
 
 /** The port's exposure on one interface, when every internet source reaches it and some without an admin ACCEPT. */
@@ -56,23 +61,29 @@ function openingOn(sim: RulesetSimulator, docker: DockerModel, port: PublishedPo
   const dport = routed ? port.container.port : port.hostPort;
   const proto = port.proto as L4Protocol;
   const world = internetSources(family);
-  // One internet source turned away already disproves "open to every internet source".
+  // One internet source turned away already disproves "open to every internet source"
+  // (unknown: an ipset or `recent` match decides, which the classes below tell apart).
   const probe = pickAddress(family, world, [dst]);
-  if (probe === undefined || sim.trace(newConnection(family, proto, probe, dst, dport, iface.name)).verdict !== 'accept') return undefined;
+  const probeVerdict = probe === undefined ? undefined : sim.trace(newConnection(family, proto, probe, dst, dport, iface.name)).verdict;
+  if (probeVerdict !== 'accept' && probeVerdict !== 'unknown') return undefined;
   const { classes } = reachableSources(sim, {
     proto, dst, dport, inInterface: iface.name,
     reached: (t) => t.verdict === 'accept' && (t.reaches.kind === 'container' || t.reaches.kind === 'host'),
   });
-  const reached = classes.filter((c) => c.accepted).reduce((acc, c) => acc.union(c.sources), AddressSet.empty(family));
+  // A source gets through, or gets through unless an undecidable rule stops it: a blocklist in
+  // front of an open port leaves it open to the internet. (Not one that only an undecidable
+  // rule lets in: an allow-list, or a rate limit that accepts, is a decision.)
+  const opens = classes.filter((c) => c.accepted || (c.conditional && c.reachedByDefault));
+  const reached = opens.reduce((acc, c) => acc.union(c.sources), AddressSet.empty(family));
   if (!world.subtract(reached).isEmpty()) return undefined;
-  for (const c of classes) {
-    if (!c.accepted) continue;
+  const unless = mergeConditions(opens.filter((c) => !c.accepted).map((c) => c.conditions));
+  for (const c of opens) {
     const src = pickAddress(family, c.sources.intersect(world), [dst]);
     if (src === undefined) continue;
     const trace = sim.trace(newConnection(family, proto, src, dst, dport, iface.name));
-    if (trace.verdict !== 'accept') continue;
+    if (trace.verdict === 'drop' || trace.verdict === 'reject') continue;
     if (decisionOnPath(sim.compiled.ruleset, trace, (r) => isDecision(docker, r))) continue;
-    return { iface, sources: reached, trace };
+    return { iface, sources: reached, trace, unless };
   }
   return undefined;
 }
@@ -103,6 +114,11 @@ export default defineRule<MessageId>({
       + 'with -m conntrack --ctorigdstport.',
     tags: ['docker', 'security', 'exposure'],
     messages: {
+      openToWorldButListed:
+        '{published} is open to the internet on {interfaces} ({sources} can connect) except sources that {conditions} may turn away: {path}. '
+        + 'A blocklist or a brute-force guard does not make a port private, and no rule of yours accepts it on purpose. '
+        + 'If it is meant to be public, list "{proto}/{hostPort}" in intendedPublicPorts; otherwise restrict it '
+        + 'in DOCKER-USER (allowed sources with -j RETURN above the DROP).',
       openToWorld:
         '{published} is open to the internet on {interfaces} ({sources} can connect): {path}. '
         + 'No rule of yours accepts it on purpose, and Docker DNATs the packets before any INPUT rule or default-deny policy '
@@ -126,10 +142,12 @@ export default defineRule<MessageId>({
           .filter((o): o is Opening => o !== undefined);
         const first = openings[0];
         if (!first) continue;
+        const unless = mergeConditions(openings.map((o) => o.unless));
         context.report({
           at: at.span,
-          messageId: 'openToWorld',
+          messageId: unless.length > 0 ? 'openToWorldButListed' : 'openToWorld',
           data: {
+            conditions: conditionsText(unless),
             published: publishedText(family, port),
             interfaces: openings.map((o) => o.iface.label).join(', '),
             sources: sourcesText(openings.reduce((acc, o) => acc.union(o.sources), AddressSet.empty(family))),

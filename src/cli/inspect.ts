@@ -11,7 +11,7 @@ import { decideColour } from '../report/colour.ts';
 import { safeText } from '../report/sanitize.ts';
 import { formatParseError } from '../report/text.ts';
 import type { CtState, ExposureEntry, L4Protocol, Packet, ReachableFrom, RulesetExposure, Trace } from '../sim/types.ts';
-import { mergeConditions } from '../sim/exposure.ts';
+import { conditionsText, mergeConditions } from '../sim/exposure.ts';
 import { collectInputs } from './inputs.ts';
 import { type CliIO, EXIT, UsageError } from './io.ts';
 
@@ -286,7 +286,7 @@ function entryText(e: ExposureEntry): string {
   for (const whenNoneMatch of [true, false]) {
     const maybe = e.conditionallyReachableFrom.filter((r) => r.whenNoneMatch === whenNoneMatch);
     if (maybe.length === 0) continue;
-    const depends = mergeConditions(maybe.map((r) => r.conditions)).map((c) => `line ${c.line} (${c.reason})`).join(', ');
+    const depends = conditionsText(mergeConditions(maybe.map((r) => r.conditions)));
     const how = whenNoneMatch ? 'unless stopped by' : 'only if let in by';
     parts.push(`maybe reachable ${interfacesText(maybe)}, ${how} ${depends}`);
   }

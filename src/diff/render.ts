@@ -5,6 +5,7 @@
 import pc from 'picocolors';
 import { formatStep } from '../report/text.ts';
 import { safeLine } from '../report/sanitize.ts';
+import { conditionsText as exposureConditionsText } from '../sim/exposure.ts';
 import type { Packet } from '../sim/types.ts';
 import { interfaceLabel, sourcesText, targetLabel } from './labels.ts';
 import { OTHER_INTERFACE_NAME } from './reachability.ts';
@@ -32,7 +33,7 @@ const KIND_MARK: Readonly<Record<ChangeKind, string>> = {
 /** "line 5 (-m recent: …), line 7 (…)". */
 function conditionsText(change: Change): string {
   const conditions = change.conditions ?? [];
-  return conditions.length === 0 ? 'matches the dump cannot decide' : conditions.map((c) => `line ${c.line} (${c.reason})`).join(', ');
+  return conditions.length === 0 ? 'matches the dump cannot decide' : exposureConditionsText(conditions);
 }
 
 function plural(n: number, word: string): string {

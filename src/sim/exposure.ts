@@ -115,6 +115,11 @@ export function reachableSources(sim: RulesetSimulator, question: Question): Sou
   return reasons.length > 0 ? { classes: results, partial: reasons.join('; ') } : { classes: results };
 }
 
+/** "line 5 (-m recent: …), line 7 (…)": undecidable rules as messages name them. */
+export function conditionsText(conditions: readonly ExposureCondition[]): string {
+  return conditions.map((c) => `line ${c.line} (${c.reason})`).join(', ');
+}
+
 /** Undecidable rules from several answers, once each (the first reason given for a line), by line. */
 export function mergeConditions(lists: Iterable<readonly ExposureCondition[]>): ExposureCondition[] {
   const byLine = new Map<number, string>();

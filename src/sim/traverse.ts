@@ -476,8 +476,10 @@ function walkOnce(start: SimPacket, options: WalkOptions, decisions: Decisions):
       const target = rule.target;
       const consequential = target !== undefined && target.kind !== 'LOG' && target.kind !== 'NFLOG' && target.kind !== 'TRACE';
       if (result === UNKNOWN) {
-        uncertain.push({ line: rule.span.line, reason: unknownReasons[0] ?? 'a match cannot be decided statically' });
+        // Only a rule whose target could change the packet's fate makes the verdict uncertain:
+        // an undecidable `-m recent --set` or `-m limit -j LOG` does not.
         if (consequential) {
+          uncertain.push({ line: rule.span.line, reason: unknownReasons[0] ?? 'a match cannot be decided statically' });
           result = decisions.next() ? MATCH : NO;
           if (result === NO) {
             steps.push(step(hook, table, chain.name, position, rule, 'unknown', 'continue'));
