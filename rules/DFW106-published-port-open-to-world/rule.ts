@@ -8,7 +8,7 @@ import type { Family, Rule } from '../../grammar/ast.ts';
 import { defineRule } from '../../src/engine/types.ts';
 import { AddressSet } from '../../src/model/addrset.ts';
 import type { DockerModel, PublishedPort } from '../../src/model/docker-types.ts';
-import { conditionsText, mergeConditions, reachableSources } from '../../src/sim/exposure.ts';
+import { conditionsText, mergeConditions, reachableSources, reachedUnlessBlocklisted } from '../../src/sim/exposure.ts';
 import type { RulesetSimulator } from '../../src/sim/index.ts';
 import type { ExposureCondition, L4Protocol, Trace } from '../../src/sim/types.ts';
 import { ensureDockerUser, iptablesCommand, originalDestinationSpec, spec } from '../DFW101-DFW107-lib/commands.ts';
@@ -70,10 +70,8 @@ function openingOn(sim: RulesetSimulator, docker: DockerModel, port: PublishedPo
     proto, dst, dport, inInterface: iface.name,
     reached: (t) => t.verdict === 'accept' && (t.reaches.kind === 'container' || t.reaches.kind === 'host'),
   });
-  // A source gets through, or gets through unless an undecidable rule stops it: a blocklist in
-  // front of an open port leaves it open to the internet. (Not one that only an undecidable
-  // rule lets in: an allow-list, or a rate limit that accepts, is a decision.)
-  const opens = classes.filter((c) => c.accepted || (c.conditional && c.reachedByDefault));
+  // A blocklist in front of an open port leaves it open to the internet; an allow-list does not.
+  const opens = classes.filter(reachedUnlessBlocklisted);
   const reached = opens.reduce((acc, c) => acc.union(c.sources), AddressSet.empty(family));
   if (!world.subtract(reached).isEmpty()) return undefined;
   const unless = mergeConditions(opens.filter((c) => !c.accepted).map((c) => c.conditions));

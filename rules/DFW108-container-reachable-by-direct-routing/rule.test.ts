@@ -14,6 +14,7 @@ const unprotected281 = dockerHost({ layout: '28.1', bridges: [DOCKER0, lab] });
 const unprotected6 = dockerHost({ layout: '28.2', family: 'ipv6', bridges: [labV6] });
 const adminAccept = dockerHost({ layout: 'pre-28', bridges: [DOCKER0], forward: ['-A FORWARD -i eth0 -j ACCEPT'] });
 const unprotected29 = dockerHost({ layout: '29', forwardPolicy: 'ACCEPT', bridges: [DOCKER0, lab] });
+const pre28Blocklist = dockerHost({ layout: 'pre-28', forwardPolicy: 'ACCEPT', bridges: [DOCKER0, db], user: ['-A DOCKER-USER -m set --match-set blocklist src -j DROP'] });
 
 ruleTester(rule, {
   valid: [
@@ -34,11 +35,20 @@ ruleTester(rule, {
       code: dockerHost({ layout: '28.2', bridges: [DOCKER0, empty], forwardTop: ['-A FORWARD -i wg0 -j ACCEPT'] }),
     },
     {
+      name: 'pre-28, FORWARD ACCEPT, only an ipset allow-list may reach the bridges',
+      code: dockerHost({ layout: 'pre-28', forwardPolicy: 'ACCEPT', bridges: [DOCKER0, db], user: ['-A DOCKER-USER -m set --match-set admins src -j RETURN', '-A DOCKER-USER ! -i docker0 -o docker0 -m conntrack --ctstate NEW -m conntrack ! --ctstate DNAT -j DROP', '-A DOCKER-USER ! -i br-5e1f0c3a9b21 -o br-5e1f0c3a9b21 -m conntrack --ctstate NEW -m conntrack ! --ctstate DNAT -j DROP'] }),
+    },
+    {
       name: 'no Docker chains (iptables: false) is DFW114\'s business',
       code: '*filter\n:INPUT DROP [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE\nCOMMIT\n',
     },
   ],
   invalid: [
+    {
+      name: 'pre-28 with FORWARD policy ACCEPT behind a blocklist ipset: still reachable to everyone else',
+      code: pre28Blocklist,
+      errors: [{ messageId: 'reachable', ...at(pre28Blocklist, ':FORWARD ACCEPT'), message: /Affected: 172\.18\.0\.2 on br-5e1f0c3a9b21; 172\.17\.0\.2 on docker0\.$/ }],
+    },
     {
       name: 'pre-28 with FORWARD policy ACCEPT: one finding on the policy for every bridge',
       code: pre28Open,

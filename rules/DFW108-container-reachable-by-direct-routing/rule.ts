@@ -10,7 +10,7 @@ import { defineRule, type LintSettings, type Report, type RulesetView } from '..
 import { addressToBigint, AddressSet, bigintToAddress } from '../../src/model/addrset.ts';
 import type { DockerBridge, DockerModel } from '../../src/model/docker-types.ts';
 import type { RulesetSimulator } from '../../src/sim/index.ts';
-import { candidateInterfaces, reachableSources } from '../../src/sim/exposure.ts';
+import { candidateInterfaces, reachableSources, reachedUnlessBlocklisted } from '../../src/sim/exposure.ts';
 import type { ReachableFrom, Trace, TraceStep } from '../../src/sim/types.ts';
 import {
   acceptingStep, asRulesetSimulator, interfaceLabels, iptablesCommand, packetInterface, packetText, sampleSource, sourcesText, stepSpan,
@@ -149,7 +149,8 @@ function targetsOf(view: RulesetView, sim: RulesetSimulator, interfaces: readonl
         proto: 'tcp', dst: representative.address, dport: port, inInterface,
         reached: (t) => t.verdict === 'accept' && t.reaches.kind === 'container',
       });
-      const accepted = classes.filter((c) => c.accepted).reduce((acc, c) => acc.union(c.sources), AddressSet.empty(family));
+      // A blocklist in front of the bridge leaves the containers reachable to everyone else.
+      const accepted = classes.filter(reachedUnlessBlocklisted).reduce((acc, c) => acc.union(c.sources), AddressSet.empty(family));
       if (!accepted.isEmpty()) reachableFrom.push({ interface: inInterface, sources: accepted.toCidrs() });
     }
     if (reachableFrom.length === 0) continue;
@@ -210,7 +211,8 @@ function checkView(view: RulesetView, settings: LintSettings, report: (r: Report
       const src = sampleSource(family, sources);
       if (!src) continue;
       const trace = sim.trace({ family, proto: 'tcp', src, dst: target.address, sport: 40000, dport: target.port, inInterface: packetInterface(from.interface), state: 'NEW' });
-      if (trace.verdict !== 'accept' || trace.reaches.kind !== 'container') continue;
+      // unknown: only a blocklist the dump cannot decide may stop it; the trace walks the way it gets through.
+      if ((trace.verdict !== 'accept' && trace.verdict !== 'unknown') || trace.reaches.kind !== 'container') continue;
       const accepting = acceptingStep(trace, 'FORWARD');
       const at = accepting && stepSpan(ruleset, accepting);
       if (!accepting || !at) continue;

@@ -47,6 +47,10 @@ ruleTester(rule, {
       code: dockerHost({ layout: 'pre-28', header: true, bridges: [web], user: ['-A DOCKER-USER -s 10.0.0.0/8 -i eth0 -j DROP', '-A DOCKER-USER -s 192.168.0.0/16 -i eth0 -j DROP'] }) + v6Bare(),
     },
     {
+      name: 'a blocklist ipset over IPv4 is no restriction: nothing for IPv6 to lack',
+      code: dockerHost({ layout: '28.2', header: true, bridges: [web], user: ['-A DOCKER-USER -i eth0 -m set --match-set blocklist-v4 src -j DROP'] }) + v6Bare(),
+    },
+    {
       name: 'a port published on one IPv4 address has no IPv6 binding',
       code: dockerHost({ layout: 'pre-28', header: true, bridges: [{ ...web, ports: [{ hostPort: 3000, container: '172.18.0.3', containerPort: 3000, hostAddress: '192.0.2.10' }] }], user: allowList('198.51.100.0/24') }) + v6Bare(),
     },
@@ -66,6 +70,11 @@ ruleTester(rule, {
       name: '29: the same on the newest layout (DNAT excludes fe80::/10, still open)',
       code: dnatOpen29,
       errors: [{ messageId: 'dnat', ...at(dnatOpen29, '-A DOCKER ! -s fe80::/10 ! -i br-a0f2c69a18ea -p tcp -m tcp --dport 3000', V6_HEADER) }],
+    },
+    {
+      name: '28.2: IPv6 has only a blocklist where IPv4 has an allow-list',
+      code: v4('28.2') + v6('28.2', { user: ['-A DOCKER-USER -i eth0 -m set --match-set blocklist-v6 src -j DROP'] }),
+      errors: [{ messageId: 'dnat', message: /^Published port tcp\/3000 is restricted over IPv4 on eth0 .* but open to every IPv6 address/ }],
     },
     {
       name: '28.2: IPv4-only container, ip6tables with ACCEPT policies and no rules',

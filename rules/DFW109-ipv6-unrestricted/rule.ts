@@ -10,7 +10,7 @@ import { AddressSet } from '../../src/model/addrset.ts';
 import type { PublishedPort } from '../../src/model/docker-types.ts';
 import { compareCodeUnits } from '../../src/model/order.ts';
 import type { RulesetSimulator } from '../../src/sim/index.ts';
-import { candidateInterfaces, OTHER_INTERFACE, reachableSources, representativeLocalAddress } from '../../src/sim/exposure.ts';
+import { candidateInterfaces, OTHER_INTERFACE, reachableSources, reachedUnlessBlocklisted, representativeLocalAddress } from '../../src/sim/exposure.ts';
 import type { L4Protocol, Trace } from '../../src/sim/types.ts';
 import {
   acceptingStep, asRulesetSimulator, cidrList, interfaceLabels, iptablesCommand, packetInterface, packetText, publicSources, sampleSource, stepSpan,
@@ -29,7 +29,9 @@ const reachedAnywhere = (t: Pick<Trace, 'verdict' | 'reaches'>) => t.verdict ===
 function reachable(side: Side, proto: L4Protocol, dst: string, dport: number, inInterface: string): AddressSet {
   const family = side.view.ruleset.family;
   const { classes } = reachableSources(side.sim, { proto, dst, dport, inInterface, reached: reachedAnywhere });
-  return classes.filter((c) => c.accepted).reduce((acc, c) => acc.union(c.sources), AddressSet.empty(family));
+  // A blocklist keeps no one out in the sense of this rule: IPv4 with only a blocklist does not
+  // restrict the port, and IPv6 with only a blocklist is open.
+  return classes.filter(reachedUnlessBlocklisted).reduce((acc, c) => acc.union(c.sources), AddressSet.empty(family));
 }
 
 function side(view: RulesetView | undefined): Side | undefined {

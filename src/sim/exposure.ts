@@ -28,7 +28,7 @@ export const OTHER_INTERFACE = '*';
 /** The interface name walked for "any other interface". */
 export const OTHER_INTERFACE_NAME = 'dfw-other0';
 
-interface ClassResult {
+export interface ClassResult {
   readonly sources: AddressSet;
   /**
    * `question.reached` holds for the walk's verdict, which is `unknown` when the outcomes of
@@ -113,6 +113,16 @@ export function reachableSources(sim: RulesetSimulator, question: Question): Sou
   const reasons = [...approximations];
   if (truncated) reasons.push(`more than ${MAX_CLASSES} source classes to tell apart: the last ones were not split further`);
   return reasons.length > 0 ? { classes: results, partial: reasons.join('; ') } : { classes: results };
+}
+
+/**
+ * Whether a class's sources get through, counting those only an undecidable DROP may stop (a
+ * blocklist ipset, a `recent` guard) as getting through: such a rule is no restriction for
+ * the lint rules that ask who may reach a port. An undecidable rule that lets sources in (an
+ * allow-list) is one.
+ */
+export function reachedUnlessBlocklisted(c: ClassResult): boolean {
+  return c.accepted || (c.conditional && c.reachedByDefault);
 }
 
 /** "line 5 (-m recent: …), line 7 (…)": undecidable rules as messages name them. */
