@@ -2,7 +2,7 @@
 // extraction, and linting an edited AST.
 
 import { describe, expect, it } from 'vitest';
-import { dropRule } from './engine/fakes.ts';
+import { dropRule, policyRule } from './engine/fakes.ts';
 import { applyFix, lintCase, readmeExamples, RuleTester } from './rule-tester.ts';
 
 const snippet = ['*filter', ':INPUT ACCEPT [0:0]', '-A INPUT -j DROP', 'COMMIT', '*nat', ':PREROUTING ACCEPT [0:0]', 'COMMIT', ''].join('\n');
@@ -56,4 +56,24 @@ describe('lintCase', () => {
 new RuleTester().run(dropRule, {
   valid: ['*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j ACCEPT\nCOMMIT\n'],
   invalid: [{ code: snippet, errors: [{ messageId: 'drop', line: 3, column: 1, endColumn: 17, message: 'rule drops all in INPUT', fix: /-D INPUT -j DROP$/ }] }],
+});
+
+// Only the fields an expectation gives are compared (here: no column, part of the fix); rule
+// options go through the config as they would from a file.
+const table = (lines: string) => `*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n${lines}\nCOMMIT\n`;
+
+new RuleTester().run(dropRule, {
+  valid: [{ name: 'no rules at all', code: '' }],
+  invalid: [{
+    code: table('-A INPUT -p udp -j DROP\n-A FORWARD -j DROP'),
+    errors: [
+      { messageId: 'drop', line: 5, message: 'rule drops udp in INPUT', fixIncludes: '-D INPUT' },
+      { messageId: 'drop', message: /FORWARD$/ },
+    ],
+  }],
+});
+
+new RuleTester({ checkFixes: false }).run(policyRule, {
+  valid: [{ code: table(''), options: { chains: ['FORWARD'] } }],
+  invalid: [{ code: table(''), options: { chains: ['OUTPUT'] }, errors: [{ messageId: 'policy', line: 4, message: 'OUTPUT accepts by default' }] }],
 });

@@ -1,6 +1,5 @@
-import { ruleTester } from '../../src/engine/rule-tester.ts';
+import { RuleTester } from '../../test/rule-tester.ts';
 import { at, DOCKER0, dockerHost } from '../DFW108-DFW114-lib/fixtures.ts';
-import { readmeExamples } from '../DFW108-DFW114-lib/readme.ts';
 import rule from './rule.ts';
 
 const db = { name: 'br-5e1f0c3a9b21', subnet: '172.18.0.0/16', ports: [{ hostPort: 443, container: '172.18.0.2', containerPort: 443 }], containers: ['172.18.0.3'] };
@@ -16,7 +15,7 @@ const adminAccept = dockerHost({ layout: 'pre-28', bridges: [DOCKER0], forward: 
 const unprotected29 = dockerHost({ layout: '29', forwardPolicy: 'ACCEPT', bridges: [DOCKER0, lab] });
 const pre28Blocklist = dockerHost({ layout: 'pre-28', forwardPolicy: 'ACCEPT', bridges: [DOCKER0, db], user: ['-A DOCKER-USER -m set --match-set blocklist src -j DROP'] });
 
-ruleTester(rule, {
+new RuleTester().run(rule, {
   valid: [
     { name: 'pre-28, FORWARD policy DROP', code: dockerHost({ layout: 'pre-28', bridges: [DOCKER0, db] }) },
     { name: '28.1: per-bridge DROP in DOCKER, even with FORWARD ACCEPT', code: dockerHost({ layout: '28.1', forwardPolicy: 'ACCEPT', bridges: [DOCKER0, db] }) },
@@ -55,7 +54,7 @@ ruleTester(rule, {
       errors: [{
         messageId: 'reachable', ...at(pre28Open, ':FORWARD ACCEPT'),
         message: /^Unpublished container ports are reachable by routing.*accepted here — Docker ≤27 accepts only published container ports.*Affected: 172\.18\.0\.2 on br-5e1f0c3a9b21; 172\.17\.0\.2 on docker0\.$/,
-        fix: '-I DOCKER-USER 1 ! -i br-5e1f0c3a9b21 -o br-5e1f0c3a9b21 -m conntrack --ctstate NEW -m conntrack ! --ctstate DNAT -j DROP',
+        fixIncludes: '-I DOCKER-USER 1 ! -i br-5e1f0c3a9b21 -o br-5e1f0c3a9b21 -m conntrack --ctstate NEW -m conntrack ! --ctstate DNAT -j DROP',
       }],
     },
     {
@@ -82,7 +81,7 @@ ruleTester(rule, {
       file: 'host.v6.txt',
       errors: [{
         messageId: 'reachable', ...at(unprotected6, '-A DOCKER ! -i br-79dc417abe36 -o br-79dc417abe36 -j ACCEPT'),
-        message: /→ \[fd00:30::2\]:65001 .* from ::\/0 /, fix: 'ip6tables -I DOCKER-USER 1',
+        message: /→ \[fd00:30::2\]:65001 .* from ::\/0 /, fixIncludes: 'ip6tables -I DOCKER-USER 1',
       }],
     },
     {
@@ -93,4 +92,3 @@ ruleTester(rule, {
   ],
 });
 
-readmeExamples(rule, new URL('./README.md', import.meta.url));

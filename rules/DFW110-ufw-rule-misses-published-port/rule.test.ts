@@ -1,6 +1,5 @@
-import { ruleTester } from '../../src/engine/rule-tester.ts';
+import { RuleTester } from '../../test/rule-tester.ts';
 import { at, dockerHost, type Bridge, type HostSpec } from '../DFW108-DFW114-lib/fixtures.ts';
-import { readmeExamples } from '../DFW108-DFW114-lib/readme.ts';
 import rule from './rule.ts';
 
 const apps: Bridge = {
@@ -43,7 +42,7 @@ const v29AllowFrom = ufwHost({ layout: '29' }, [allowFrom]);
 const pre28Multi = ufwHost({ layout: 'pre-28' }, [multiDeny]);
 const v6Deny = ufwHost({ layout: '28.2', family: 'ipv6' }, [deny6]);
 
-ruleTester(rule, {
+new RuleTester().run(rule, {
   valid: [
     { name: 'ufw allow 8080 (no source limit) agrees with Docker', code: ufwHost({ layout: 'pre-28' }, ['-A ufw-user-input -p tcp -m tcp --dport 8080 -j ACCEPT']) },
     { name: 'ufw deny of a port Docker does not publish', code: ufwHost({ layout: '28.2' }, ['-A ufw-user-input -p tcp -m tcp --dport 22 -j DROP']) },
@@ -69,18 +68,18 @@ ruleTester(rule, {
       errors: [{
         messageId: 'deny', ...at(pre28Deny, deny),
         message: /^ufw denies tcp\/5432 \(ufw-user-input\), but Docker publishes it \(5432 → 172\.18\.0\.2:5432\/tcp\): .* is delivered to container 172\.18\.0\.2 port 5432/,
-        fix: 'iptables -I DOCKER-USER -p tcp -m conntrack --ctstate DNAT --ctorigdstport 5432 --ctdir ORIGINAL -j DROP',
+        fixIncludes: 'iptables -I DOCKER-USER -p tcp -m conntrack --ctstate DNAT --ctorigdstport 5432 --ctdir ORIGINAL -j DROP',
       }],
     },
     {
       name: '28.2: ufw reject keeps its REJECT in the fix',
       code: v282Reject,
-      errors: [{ messageId: 'deny', ...at(v282Reject, reject), fix: '--ctorigdstport 5432 --ctdir ORIGINAL -j REJECT --reject-with tcp-reset' }],
+      errors: [{ messageId: 'deny', ...at(v282Reject, reject), fixIncludes: '--ctorigdstport 5432 --ctdir ORIGINAL -j REJECT --reject-with tcp-reset' }],
     },
     {
       name: '28.1: ufw limit 8080/tcp, reported once on the rule that limits',
       code: v281Limit,
-      errors: [{ messageId: 'limit', ...at(v281Limit, limit), message: /^ufw rate-limits tcp\/8080 .*\(8080 → 172\.18\.0\.3:80\/tcp\)/, fix: '--update --seconds 30 --hitcount 6 -j DROP' }],
+      errors: [{ messageId: 'limit', ...at(v281Limit, limit), message: /^ufw rate-limits tcp\/8080 .*\(8080 → 172\.18\.0\.3:80\/tcp\)/, fixIncludes: '--update --seconds 30 --hitcount 6 -j DROP' }],
     },
     {
       name: '29: ufw allow from 192.168.10.0/24 to any port 9000',
@@ -88,7 +87,7 @@ ruleTester(rule, {
       errors: [{
         messageId: 'allowFrom', ...at(v29AllowFrom, allowFrom),
         message: /^ufw allows tcp\/9000 only from 192\.168\.10\.0\/24 .* tcp 203\.0\.113\.50:40000 → /,
-        fix: 'iptables -I DOCKER-USER ! -s 192.168.10.0/24 -p tcp -m conntrack --ctstate DNAT --ctorigdstport 9000 --ctdir ORIGINAL -j DROP',
+        fixIncludes: 'iptables -I DOCKER-USER ! -s 192.168.10.0/24 -p tcp -m conntrack --ctstate DNAT --ctorigdstport 9000 --ctdir ORIGINAL -j DROP',
       }],
     },
     {
@@ -100,9 +99,8 @@ ruleTester(rule, {
       name: 'IPv6: ufw6-user-input',
       code: v6Deny,
       file: 'host.v6.txt',
-      errors: [{ messageId: 'deny', ...at(v6Deny, deny6), fix: 'ip6tables -I DOCKER-USER' }],
+      errors: [{ messageId: 'deny', ...at(v6Deny, deny6), fixIncludes: 'ip6tables -I DOCKER-USER' }],
     },
   ],
 });
 
-readmeExamples(rule, new URL('./README.md', import.meta.url));

@@ -1,6 +1,5 @@
-import { ruleTester } from '../../src/engine/rule-tester.ts';
+import { RuleTester } from '../../test/rule-tester.ts';
 import { at, DOCKER0, dockerHost, type Bridge } from '../DFW108-DFW114-lib/fixtures.ts';
-import { readmeExamples } from '../DFW108-DFW114-lib/readme.ts';
 import rule from './rule.ts';
 
 const plain = (rules: readonly string[], policy = 'DROP') =>
@@ -22,7 +21,7 @@ const partner = plain([managerFromPartner]);
 const v6Tls = dockerHost({ layout: '28.2', family: 'ipv6', input: [tls6] });
 const ufw = dockerHost({ layout: 'pre-28', input: ['-A INPUT -j ufw-user-input'], chains: ['ufw-user-input'], chainRules: [ufwAllow] });
 
-ruleTester(rule, {
+new RuleTester().run(rule, {
   valid: [
     { name: 'the API from a private network only', code: dockerHost({ layout: 'pre-28', input: ['-A INPUT -s 10.60.0.0/16 -p tcp -m tcp --dport 2375 -j ACCEPT'] }) },
     { name: 'INPUT policy ACCEPT on a host that is not a Swarm node proves no listener', code: dockerHost({ layout: '29', inputPolicy: 'ACCEPT' }) },
@@ -38,7 +37,7 @@ ruleTester(rule, {
       errors: [{
         messageId: 'api', ...at(pre28Api, api),
         message: /^INPUT accepts tcp\/2375 — the Docker Engine API without TLS.* — from every public address \(0\.0\.0\.0\/0\) on any interface \(tcp 203\.0\.113\.50:40000 → [0-9.]+:2375 is accepted here\)/,
-        fix: 'iptables -I INPUT 1 -p tcp -m tcp --dport 2375 -j DROP',
+        fixIncludes: 'iptables -I INPUT 1 -p tcp -m tcp --dport 2375 -j DROP',
       }],
     },
     {
@@ -54,13 +53,13 @@ ruleTester(rule, {
     {
       name: 'Swarm management from a public partner network',
       code: partner,
-      errors: [{ messageId: 'swarm', ...at(partner, managerFromPartner), message: /from 198\.51\.100\.0\/24 on any interface/, fix: 'iptables -I INPUT 1 -p tcp -m tcp --dport 2377 -j DROP' }],
+      errors: [{ messageId: 'swarm', ...at(partner, managerFromPartner), message: /from 198\.51\.100\.0\/24 on any interface/, fixIncludes: 'iptables -I INPUT 1 -p tcp -m tcp --dport 2377 -j DROP' }],
     },
     {
       name: 'IPv6: the TLS API from anywhere',
       code: v6Tls,
       file: 'host.v6.txt',
-      errors: [{ messageId: 'api', ...at(v6Tls, tls6), message: /every public address \(::\/0\)/, fix: 'ip6tables -I INPUT 1 -s fc00::/7 -p tcp -m tcp --dport 2376 -j ACCEPT' }],
+      errors: [{ messageId: 'api', ...at(v6Tls, tls6), message: /every public address \(::\/0\)/, fixIncludes: 'ip6tables -I INPUT 1 -s fc00::/7 -p tcp -m tcp --dport 2376 -j ACCEPT' }],
     },
     {
       name: 'ufw allow 2375 (ufw-user-input)',
@@ -70,4 +69,3 @@ ruleTester(rule, {
   ],
 });
 
-readmeExamples(rule, new URL('./README.md', import.meta.url));

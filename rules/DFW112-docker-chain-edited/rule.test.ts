@@ -1,6 +1,5 @@
-import { ruleTester } from '../../src/engine/rule-tester.ts';
+import { RuleTester } from '../../test/rule-tester.ts';
 import { at, DOCKER0, DOCKER0_V6, dockerHost, type Bridge } from '../DFW108-DFW114-lib/fixtures.ts';
-import { readmeExamples } from '../DFW108-DFW114-lib/readme.ts';
 import rule from './rule.ts';
 
 const kibana: Bridge = { name: 'br-06da087e072f', subnet: '172.19.0.0/16', ports: [{ hostPort: 5601, container: '172.19.0.2', containerPort: 5601 }] };
@@ -21,7 +20,7 @@ const natEdited = dockerHost({ layout: 'pre-28', natDockerTop: [natSkip] });
 const v29Forward = dockerHost({ layout: '29', chainRules: [forwardBan] });
 const v6 = dockerHost({ layout: '28.2', family: 'ipv6', dockerTop: [v6Edit] });
 
-ruleTester(rule, {
+new RuleTester().run(rule, {
   valid: [
     { name: 'pre-28 as Docker writes it, two networks', code: dockerHost({ layout: 'pre-28', bridges: [DOCKER0, kibana] }) },
     { name: '28.1 with a nat-unprotected network', code: dockerHost({ layout: '28.1', bridges: [DOCKER0, lab] }) },
@@ -41,7 +40,7 @@ ruleTester(rule, {
       errors: [{
         messageId: 'edited', ...at(pre28, officeOnly),
         message: /^filter chain DOCKER is owned by Docker, which did not write this rule: .* Put it in DOCKER-USER instead\.$/,
-        fix: `iptables -D DOCKER ${officeOnly.slice('-A DOCKER '.length)}\niptables -I DOCKER-USER ${officeOnly.slice('-A DOCKER '.length)}`,
+        fixIncludes: `iptables -D DOCKER ${officeOnly.slice('-A DOCKER '.length)}\niptables -I DOCKER-USER ${officeOnly.slice('-A DOCKER '.length)}`,
       }],
     },
     {
@@ -52,12 +51,12 @@ ruleTester(rule, {
     {
       name: '28.2: an ACCEPT is only deleted by the fix (in DOCKER-USER it would skip isolation)',
       code: v282Accept,
-      errors: [{ messageId: 'edited', ...at(v282Accept, acceptInDocker), fix: 'iptables -D DOCKER -d 172.17.0.2/32 -p tcp -m tcp --dport 22 -j ACCEPT' }],
+      errors: [{ messageId: 'edited', ...at(v282Accept, acceptInDocker), fixIncludes: 'iptables -D DOCKER -d 172.17.0.2/32 -p tcp -m tcp --dport 22 -j ACCEPT' }],
     },
     {
       name: 'nat DOCKER: an admin rule that skips DNAT for one source',
       code: natEdited,
-      errors: [{ messageId: 'editedNat', ...at(natEdited, natSkip), fix: 'iptables -t nat -D DOCKER -s 203.0.113.66/32 -j RETURN' }],
+      errors: [{ messageId: 'editedNat', ...at(natEdited, natSkip), fixIncludes: 'iptables -t nat -D DOCKER -s 203.0.113.66/32 -j RETURN' }],
     },
     {
       name: '29: a rule appended to DOCKER-FORWARD',
@@ -68,9 +67,8 @@ ruleTester(rule, {
       name: 'IPv6 28.2',
       code: v6,
       file: 'host.v6.txt',
-      errors: [{ messageId: 'edited', ...at(v6, v6Edit), fix: 'ip6tables -I DOCKER-USER -s 2001:db8:bad::/48 -o docker0 -j DROP' }],
+      errors: [{ messageId: 'edited', ...at(v6, v6Edit), fixIncludes: 'ip6tables -I DOCKER-USER -s 2001:db8:bad::/48 -o docker0 -j DROP' }],
     },
   ],
 });
 
-readmeExamples(rule, new URL('./README.md', import.meta.url));

@@ -1,6 +1,5 @@
-import { ruleTester } from '../../src/engine/rule-tester.ts';
+import { RuleTester } from '../../test/rule-tester.ts';
 import { at, dockerHost } from '../DFW108-DFW114-lib/fixtures.ts';
-import { readmeExamples } from '../DFW108-DFW114-lib/readme.ts';
 import rule from './rule.ts';
 
 const wgAccept = '-A FORWARD -i wg0 -j ACCEPT';
@@ -21,7 +20,7 @@ const v6Wg = dockerHost({ layout: '28.2', family: 'ipv6', forwardTop: [wgAccept]
 const v6Without = dockerHost({ layout: 'pre-28', family: 'ipv6' })
   .replace(':DOCKER-USER - [0:0]\n', '').replace('-A FORWARD -j DOCKER-USER\n', '').replace('-A DOCKER-USER -j RETURN\n', '');
 
-ruleTester(rule, {
+new RuleTester().run(rule, {
   valid: [
     { name: 'pre-28 as Docker arranges it', code: dockerHost({ layout: 'pre-28' }) },
     { name: '28.1 as Docker arranges it', code: dockerHost({ layout: '28.1' }) },
@@ -37,7 +36,7 @@ ruleTester(rule, {
       errors: [{
         messageId: 'bypassed', ...at(pre28Wg, wgAccept),
         message: /^DOCKER-USER is bypassed: tcp 203\.0\.113\.50:40000 → [0-9.]+:8080 arriving on wg0 is accepted by FORWARD line \d+ before the DOCKER-USER jump on line \d+, .*\(published ports affected: tcp\/8080\)/,
-        fix: 'iptables -D FORWARD -j DOCKER-USER\niptables -I FORWARD 1 -j DOCKER-USER',
+        fixIncludes: 'iptables -D FORWARD -j DOCKER-USER\niptables -I FORWARD 1 -j DOCKER-USER',
       }],
     },
     {
@@ -46,13 +45,13 @@ ruleTester(rule, {
       errors: [{
         messageId: 'bypassed', ...at(v282NoJump, '-A FORWARD -j DOCKER-FORWARD'),
         message: /accepted by DOCKER line \d+ \(entered from FORWARD line \d+\) before any jump to DOCKER-USER \(FORWARD has none\)/,
-        fix: 'iptables -I FORWARD 1 -j DOCKER-USER',
+        fixIncludes: 'iptables -I FORWARD 1 -j DOCKER-USER',
       }],
     },
     {
       name: '28.1: a conditional jump lets other interfaces past',
       code: v281Conditional,
-      errors: [{ messageId: 'bypassed', ...at(v281Conditional, '-A FORWARD -j DOCKER-FORWARD'), message: /arriving on any other interface/, fix: 'iptables -D FORWARD -i eth0 -j DOCKER-USER\niptables -I FORWARD 1 -j DOCKER-USER' }],
+      errors: [{ messageId: 'bypassed', ...at(v281Conditional, '-A FORWARD -j DOCKER-FORWARD'), message: /arriving on any other interface/, fixIncludes: 'iptables -D FORWARD -i eth0 -j DOCKER-USER\niptables -I FORWARD 1 -j DOCKER-USER' }],
     },
     {
       name: '29: tailscaled inserted its jump above DOCKER-USER',
@@ -62,15 +61,14 @@ ruleTester(rule, {
     {
       name: 'nothing published: a DOCKER-USER that nothing jumps to',
       code: nothingPublished,
-      errors: [{ messageId: 'unreachable', ...at(nothingPublished, ':DOCKER-USER'), fix: 'iptables -I FORWARD 1 -j DOCKER-USER' }],
+      errors: [{ messageId: 'unreachable', ...at(nothingPublished, ':DOCKER-USER'), fixIncludes: 'iptables -I FORWARD 1 -j DOCKER-USER' }],
     },
     {
       name: 'IPv6 28.2',
       code: v6Wg,
       file: 'host.v6.txt',
-      errors: [{ messageId: 'bypassed', ...at(v6Wg, wgAccept), fix: 'ip6tables -I FORWARD 1 -j DOCKER-USER' }],
+      errors: [{ messageId: 'bypassed', ...at(v6Wg, wgAccept), fixIncludes: 'ip6tables -I FORWARD 1 -j DOCKER-USER' }],
     },
   ],
 });
 
-readmeExamples(rule, new URL('./README.md', import.meta.url));
