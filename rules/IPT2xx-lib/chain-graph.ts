@@ -5,6 +5,7 @@
 // table and cached: several rules ask.
 
 import type { Chain, Rule, Table } from '../../grammar/ast.ts';
+import { jumpTable, NO_CHAIN } from '../../src/model/jump-table.ts';
 
 /** What a rule (or a called chain) may change about a packet before the chain goes on. */
 export const Effect = {
@@ -91,36 +92,37 @@ export class ChainGraph {
   private depthList: (JumpDepth | undefined)[] | undefined;
 
   constructor(readonly table: Table) {
+    // Chain numbers and each rule's resolved jump come from the simulator's own table of them.
+    const { chains: numbered, numberOf, firstRule, jumps } = jumpTable(table);
     const chains = new Map<string, Chain>();
     const referencedBy = new Map<string, Rule[]>();
-    const idOf = new Map<string, number>();
-    table.chains.forEach((c, i) => { chains.set(c.name, c); idOf.set(c.name, i); });
-    const edgeStart = new Int32Array(table.chains.length + 1);
+    const edgeStart = new Int32Array(numbered.length + 1);
     const targets: number[] = [];
     const edgeRule: Rule[] = [];
-    for (let c = 0; c < table.chains.length; c++) {
+    for (let c = 0; c < numbered.length; c++) {
+      chains.set(numbered[c]!.name, numbered[c]!);
       edgeStart[c] = targets.length;
-      const rules = table.chains[c]!.rules;
+      const rules = numbered[c]!.rules;
       for (let r = 0; r < rules.length; r++) {
         const rule = rules[r]!;
         if (rule.target?.kind !== 'chain') continue;
         const list = referencedBy.get(rule.target.chain);
         if (list) list.push(rule); else referencedBy.set(rule.target.chain, [rule]);
-        const id = idOf.get(rule.target.chain);
-        if (id !== undefined) { targets.push(id); edgeRule.push(rule); }
+        const to = jumps[firstRule[c]! + r]!;
+        if (to !== NO_CHAIN) { targets.push(to); edgeRule.push(rule); }
       }
     }
-    edgeStart[table.chains.length] = targets.length;
+    edgeStart[numbered.length] = targets.length;
     this.chains = chains;
     this.referencedBy = referencedBy;
-    this.idOf = idOf;
-    this.names = table.chains.map((c) => c.name);
+    this.idOf = numberOf;
+    this.names = numbered.map((c) => c.name);
     this.edgeStart = edgeStart;
     this.edgeTarget = Int32Array.from(targets);
     this.edgeRule = edgeRule;
-    this.hooks = table.chains.filter((c) => c.builtin).map((c) => c.name);
-    this.reachMask = new Uint8Array(table.chains.length);
-    this.hooks.forEach((hook, h) => this.mark(idOf.get(hook)!, 1 << h));
+    this.hooks = numbered.filter((c) => c.builtin).map((c) => c.name);
+    this.reachMask = new Uint8Array(numbered.length);
+    this.hooks.forEach((hook, h) => this.mark(numberOf.get(hook)!, 1 << h));
   }
 
   /** Sets `bit` on every chain reachable from `start` (breadth-first). */

@@ -13,6 +13,7 @@
 import type { Chain, Family, Rule, Ruleset, Table, TableName } from '../../grammar/ast.ts';
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from '../../grammar/address.ts';
 import type { HostModel } from '../model/host.ts';
+import { jumpTable, NO_CHAIN } from '../model/jump-table.ts';
 import {
   compileRule, evaluateRule, MATCH, NO, UNKNOWN, type CompiledRule, type EvalContext, type HostFacts, type SimPacket, type SourceTest, type Tri,
 } from './compile.ts';
@@ -160,8 +161,6 @@ export interface CompiledTable {
   chain(number: number): CompiledChain;
 }
 
-/** No jump or goto, or one to a chain the table does not hold. */
-const NO_CHAIN = -1;
 
 /**
  * True when no chain of the table can reach itself through jumps and gotos:
@@ -202,27 +201,7 @@ function jumpGraphAcyclic(chainCount: number, firstRule: Int32Array, jumps: Int3
 }
 
 function compileTable(family: Family, table: Table): CompiledTable {
-  const chains: Chain[] = [];
-  const numberOf = new Map<string, number>();
-  for (const chain of table.chains) {
-    const number = numberOf.get(chain.name);
-    if (number === undefined) {
-      numberOf.set(chain.name, chains.length);
-      chains.push(chain);
-    } else {
-      chains[number] = chain;
-    }
-  }
-  const firstRule = new Int32Array(chains.length + 1);
-  for (let k = 0; k < chains.length; k++) firstRule[k + 1] = firstRule[k]! + chains[k]!.rules.length;
-  const jumps = new Int32Array(firstRule[chains.length]!);
-  for (let k = 0, position = 0; k < chains.length; k++) {
-    const rules = chains[k]!.rules;
-    for (let i = 0; i < rules.length; i++, position++) {
-      const target = rules[i]!.target;
-      jumps[position] = target?.kind === 'chain' ? (numberOf.get(target.chain) ?? NO_CHAIN) : NO_CHAIN;
-    }
-  }
+  const { chains, numberOf, firstRule, jumps } = jumpTable(table);
   const compiled: (CompiledChain | undefined)[] = new Array<CompiledChain | undefined>(chains.length);
   return {
     name: table.name,
