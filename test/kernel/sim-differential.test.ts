@@ -327,12 +327,92 @@ function simOutcome(trace: Trace, p: Plan, probe: OracleProbe): string {
   return 'none';
 }
 
+/** A probe whose fate exposure() predicted: reached (`expect`, a kernel outcome) or not. */
+interface ExposureProbe {
+  readonly probe: OracleProbe;
+  /** The kernel outcome that means "reached" (`container 172.17.0.2`, `host`). */
+  readonly reached: string;
+  /** What exposure() says. */
+  readonly reachable: boolean;
+  readonly label: string;
+}
+
+/**
+ * Probes that check exposure()'s answer itself: for each entry (published port, directly
+ * routed container port, host port) and external interface, sources exposure lists as
+ * reaching it and sources it lists as not, sent as new connections. Sources it lists only
+ * as maybe reaching (undecidable matches) are not sent.
+ */
+function exposureProbes(p: Plan, seed: string, perEntry: number): ExposureProbe[] {
+  const { facts } = p;
+  const rng = createRandom(seed);
+  const containers = new Set((p.topology.bridges ?? []).flatMap((b) => (b.containers ?? []) as string[]));
+  const bridgeNets = (p.topology.bridges ?? []).map((b) => String(b.address).split('/'))
+    .map(([address, length]) => AddressSet.cidr(facts.family, address!, Number(length)));
+  const own = AddressSet.fromCidrs(facts.family, [...p.hostAddresses, ...containers].map((a) => `${a}/${facts.family === 'ipv4' ? 32 : 128}`));
+  const unsendable = bridgeNets.reduce((acc, n) => acc.union(n), facts.martians.union(own));
+  const exposure = p.simulator.exposure();
+  const out: ExposureProbe[] = [];
+  let id = 100_000;
+  const entries = [
+    ...exposure.published.map((e) => ({ e, kind: 'published' as const })),
+    ...exposure.direct.map((e) => ({ e, kind: 'direct' as const })),
+    ...exposure.host.map((e) => ({ e, kind: 'host' as const })),
+  ];
+  for (const { e, kind } of entries) {
+    if ((e.proto !== 'tcp' && e.proto !== 'udp') || e.partial) continue;
+    if (kind !== 'host' && (!e.container || !containers.has(e.container.address))) continue;
+    const specific = e.hostAddress !== '0.0.0.0' && e.hostAddress !== '::';
+    if (kind !== 'direct' && specific && !p.hostAddresses.includes(e.hostAddress)) continue;
+    p.interfaces.forEach((name, k) => {
+      const reachable = AddressSet.fromCidrs(facts.family, e.reachableFrom.filter((r) => r.interface === name).flatMap((r) => r.sources));
+      const maybe = AddressSet.fromCidrs(facts.family, e.conditionallyReachableFrom.filter((r) => r.interface === name).flatMap((r) => r.sources));
+      // Only the gateway client (eth0) may send from any address; another sends from its own.
+      const sources = k === 0
+        ? [...pickSources(reachable.subtract(unsendable), perEntry, rng), ...pickSources(AddressSet.all(facts.family).subtract(reachable).subtract(maybe).subtract(unsendable), perEntry, rng)]
+        : [facts.client(facts.nets[k]!)].filter((s) => !maybe.containsText(s));
+      for (const src of sources) {
+        const dst = kind === 'direct' ? e.container!.address : specific ? e.hostAddress : p.hostAddresses[k]!;
+        out.push({
+          probe: { id: id++, from: { kind: 'ext', interface: name }, proto: e.proto as 'tcp' | 'udp', src, dst, dport: e.hostPort },
+          reached: kind === 'host' ? 'host' : `container ${e.container!.address}`,
+          reachable: reachable.containsText(src),
+          label: `${kind} ${e.proto} ${e.hostAddress}:${e.hostPort}${e.otherPorts ? ' (every port no rule names)' : ''} from ${src} on ${name}`,
+        });
+      }
+    });
+  }
+  return out;
+}
+
+/** Up to `count` addresses of `set`: its first, then random ones inside its ranges. */
+function pickSources(set: AddressSet, count: number, rng: { next(): number }): string[] {
+  const cidrs = set.toCidrs();
+  if (cidrs.length === 0) return [];
+  const family: Family = cidrs[0]!.includes(':') ? 'ipv6' : 'ipv4';
+  const picked = new Set<string>();
+  for (let i = 0; i < count * 3 && picked.size < count; i++) {
+    const [address, length] = cidrs[Math.floor(rng.next() * cidrs.length)]!.split('/');
+    const range = AddressSet.cidr(family, address!, Number(length));
+    const base = range.sample()!;
+    const size = 1n << BigInt((family === 'ipv4' ? 32 : 128) - Number(length));
+    const offset = size <= 1n ? 0n : BigInt(Math.floor(rng.next() * Math.min(Number(size), 1e9)));
+    picked.add(bigintToAddress(family, base + offset));
+  }
+  return [...picked];
+}
+
 const availability = oracleAvailable();
 if (!availability.ok) console.log(`sim-differential: skipped (${availability.reason})`);
 
 interface Tally {
   readonly compared: number;
   readonly agree: number;
+  /** exposure()'s answers checked by a packet each (a listed source reaches, an unlisted one does not). */
+  readonly exposureCompared: number;
+  readonly exposureAgree: number;
+  /** Of those, how many sources exposure() lists as reaching. */
+  readonly exposureReachable: number;
   readonly undecidable: number;
   readonly hairpin: number;
   readonly disagreements: readonly string[];
@@ -347,10 +427,13 @@ interface Tally {
  * path with the simulator's trace. `refusedIsFine`: a file iptables-restore rejects is listed
  * and skipped instead of failing the run (real-world dumps; npm run check:external lists why).
  */
-async function compareWithKernel(plans: readonly { c: Case; p: Plan }[], probesPerRuleset: number, refusedIsFine: boolean): Promise<Tally> {
+async function compareWithKernel(plans: readonly { c: Case; p: Plan }[], probesPerRuleset: number, exposureSourcesPerEntry: number, refusedIsFine: boolean): Promise<Tally> {
   const backends = availability.ok ? availability.backends : [];
   let compared = 0;
   let agree = 0;
+  let exposureCompared = 0;
+  let exposureAgree = 0;
+  let exposureReachable = 0;
   let undecidable = 0;
   let hairpin = 0;
   const disagreements: string[] = [];
@@ -360,7 +443,9 @@ async function compareWithKernel(plans: readonly { c: Case; p: Plan }[], probesP
   await Promise.all(backends.map(async (backend) => {
     for (const { c, p } of plans) {
       const batchProbes = probes(p, `${c.name}`, probesPerRuleset);
-      const run = await runOracle({ topology: p.topology, backend, batches: [p.facts.family === 'ipv6' ? { ruleset6: c.text, probes: batchProbes } : { ruleset: c.text, probes: batchProbes }] });
+      const exposureChecks = exposureProbes(p, `exposure ${c.name}`, exposureSourcesPerEntry);
+      const batchOf = (list: readonly OracleProbe[]) => (p.facts.family === 'ipv6' ? { ruleset6: c.text, probes: list } : { ruleset: c.text, probes: list });
+      const run = await runOracle({ topology: p.topology, backend, batches: [batchOf(batchProbes), batchOf(exposureChecks.map((x) => x.probe))] });
       const batch = run.batches[0]!;
       if (!batch.ok) {
         if (refusedIsFine) { refused.push(`${backend} ${c.name}: ${String(batch.error).split('\n')[0]}`); continue; }
@@ -390,9 +475,20 @@ async function compareWithKernel(plans: readonly { c: Case; p: Plan }[], probesP
         if (kOut === sOut && kPath.join(' ') === sPath.join(' ')) { agree++; continue; }
         disagreements.push(`${backend} ${c.name} probe ${JSON.stringify(probe)}\n    kernel: ${kOut} via ${kPath.join(' → ')}\n    simulator: ${sOut} via ${sPath.join(' → ')}`);
       }
+      const exposureBatch = run.batches[1]!;
+      if (!exposureBatch.ok) throw new Error(`${c.name}: oracle failed on the exposure probes: ${exposureBatch.error}`);
+      for (const result of exposureBatch.results) {
+        const check = exposureChecks.find((x) => x.probe.id === result.id)!;
+        if (result.sendError) continue;
+        exposureCompared++;
+        if (check.reachable) exposureReachable++;
+        const kOut = kernelOutcome(result);
+        if ((kOut === check.reached) === check.reachable) { exposureAgree++; continue; }
+        disagreements.push(`${backend} ${c.name} exposure: ${check.label} is ${check.reachable ? 'reachable' : 'not reachable'}, the kernel: ${kOut}`);
+      }
     }
   }));
-  return { compared, agree, undecidable, hairpin, disagreements, refused, outcomes };
+  return { compared, agree, exposureCompared, exposureAgree, exposureReachable, undecidable, hairpin, disagreements, refused, outcomes };
 }
 
 /** How many matched steps the trace took before its first undecidable rule; undefined if it met none. */
@@ -404,7 +500,7 @@ function decidedPrefix(trace: Trace): number | undefined {
 
 function report(label: string, rulesets: number, probesPerRuleset: number, tally: Tally): void {
   const backends = availability.ok ? availability.backends : [];
-  console.log(`sim-differential${label}: ${rulesets} rulesets × ${probesPerRuleset} probes on ${backends.join('+')}: ${tally.compared} packets compared, ${tally.agree} agree (${tally.undecidable} undecidable statically and ${tally.hairpin} hairpin probes not compared); kernel outcomes: ${[...tally.outcomes].sort().map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  console.log(`sim-differential${label}: ${rulesets} rulesets × ${probesPerRuleset} probes on ${backends.join('+')}: ${tally.compared} packets compared, ${tally.agree} agree (${tally.undecidable} undecidable statically and ${tally.hairpin} hairpin probes not compared); kernel outcomes: ${[...tally.outcomes].sort().map(([k, n]) => `${k} ${n}`).join(', ')}; exposure() answers checked: ${tally.exposureCompared} (${tally.exposureReachable} listed sources, ${tally.exposureCompared - tally.exposureReachable} unlisted), ${tally.exposureAgree} agree`);
   for (const r of tally.refused) console.log(`  not loaded by the kernel's restore tool, skipped: ${r}`);
   for (const d of tally.disagreements.slice(0, Number(process.env.DFW_DIFF_SHOW ?? 25))) console.log(`  ${d}`);
 }
@@ -419,8 +515,9 @@ describe.skipIf(!availability.ok)('simulator agrees with the kernel', () => {
       .map((c) => ({ c, p: plan(c) }))
       .filter((x): x is { c: Case; p: Plan } => x.p !== undefined);
     expect(plans.length).toBeGreaterThanOrEqual(20);
-    const tally = await compareWithKernel(plans, PROBES_PER_RULESET, false);
+    const tally = await compareWithKernel(plans, PROBES_PER_RULESET, 2, false);
     report('', plans.length, PROBES_PER_RULESET, tally);
+    expect(tally.exposureCompared).toBeGreaterThan(0);
     expect(tally.disagreements.length).toBe(0);
   });
 
@@ -430,7 +527,7 @@ describe.skipIf(!availability.ok)('simulator agrees with the kernel', () => {
       .map((c) => ({ c, p: plan(c) }))
       .filter((x): x is { c: Case; p: Plan } => x.p !== undefined);
     expect(plans.length).toBeGreaterThan(0);
-    const tally = await compareWithKernel(plans, PROBES_PER_EXTERNAL_RULESET, true);
+    const tally = await compareWithKernel(plans, PROBES_PER_EXTERNAL_RULESET, 1, true);
     report(' (external)', plans.length, PROBES_PER_EXTERNAL_RULESET, tally);
     expect(tally.compared).toBeGreaterThan(0);
     expect(tally.disagreements.length).toBe(0);
