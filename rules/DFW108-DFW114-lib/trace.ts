@@ -7,7 +7,7 @@
 import type { Family, Rule, Ruleset, Span } from '../../grammar/ast.ts';
 import type { Simulator } from '../../src/engine/types.ts';
 import { AddressSet, bigintToAddress } from '../../src/model/addrset.ts';
-import type { RulesetSimulator } from '../../src/sim/index.ts';
+import { isRulesetSimulator, type RulesetSimulator } from '../../src/sim/index.ts';
 import { OTHER_INTERFACE, OTHER_INTERFACE_NAME } from '../../src/sim/exposure.ts';
 import type { L4Protocol, Trace, TraceStep } from '../../src/sim/types.ts';
 
@@ -16,7 +16,7 @@ export const OTHER_INTERFACE_PACKET_NAME = OTHER_INTERFACE_NAME;
 
 /** The exposure helpers need the simulator's compiled form; every engine-built view has it. */
 export function asRulesetSimulator(simulator: Simulator): RulesetSimulator | undefined {
-  return 'compiled' in simulator ? (simulator as RulesetSimulator) : undefined;
+  return isRulesetSimulator(simulator) ? simulator : undefined;
 }
 
 export function iptablesCommand(family: Family): string {

@@ -7,7 +7,7 @@
 import type { Family, Span } from '../../grammar/ast.ts';
 import { defineRule, type Host, type LintSettings, type Report, type RulesetView } from '../../src/engine/types.ts';
 import { AddressSet } from '../../src/model/addrset.ts';
-import type { PublishedPort } from '../../src/model/docker-types.ts';
+import { boundOnAllAddresses, ipv6Publication } from '../../src/model/docker.ts';
 import { compareCodeUnits } from '../../src/model/order.ts';
 import type { RulesetSimulator } from '../../src/sim/index.ts';
 import { candidateInterfaces, OTHER_INTERFACE, reachableSources, reachedUnlessBlocklisted, representativeLocalAddress } from '../../src/sim/exposure.ts';
@@ -37,16 +37,6 @@ function reachable(side: Side, proto: L4Protocol, dst: string, dport: number, in
 function side(view: RulesetView | undefined): Side | undefined {
   const sim = view && asRulesetSimulator(view.simulator);
   return view && sim ? { view, sim, localAddress: representativeLocalAddress(sim) } : undefined;
-}
-
-/** IPv4 publications that Docker also binds on [::] (every host address, not one IPv4 address). */
-function boundOnAllAddresses(port: PublishedPort): boolean {
-  return port.via !== 'routed' && port.dnatRule !== undefined && (port.hostAddress === undefined || port.hostAddress === '0.0.0.0');
-}
-
-function v6Publication(v6: Side, port: PublishedPort): PublishedPort | undefined {
-  return v6.view.docker.published.find((p) => p.proto === port.proto && p.hostPort === port.hostPort && p.via !== 'routed'
-    && (p.hostAddress === undefined || p.hostAddress === '::'));
 }
 
 function rulesetSpan(view: RulesetView): Span {
@@ -81,7 +71,7 @@ function checkHost(host: Host, settings: LintSettings, report: (r: Report<Messag
     const key = `${port.proto}/${port.hostPort}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const publication6 = v6Publication(v6, port);
+    const publication6 = ipv6Publication(v6.view.docker, port);
     // An IPv4-only container is served on [::] by docker-proxy; with the proxy off there is no IPv6
     // listener, and Swarm's routing mesh (ingress) publishes over IPv4 only.
     if (!publication6 && (v4.view.docker.userlandProxy === 'off' || port.via === 'ingress')) continue;

@@ -6,12 +6,14 @@ import type { Family, ParseError, Ruleset } from '../../grammar/ast.ts';
 import { parse } from '../../grammar/index.ts';
 import { buildHosts } from '../engine/host.ts';
 import type { Host, RulesetView } from '../engine/types.ts';
-import { describeDocker, dockerModelJson } from '../model/docker.ts';
+import { describeDocker, dockerModelJson, proxiedOverIpv6 } from '../model/docker.ts';
+import type { PublishedPort } from '../model/docker-types.ts';
 import { decideColour } from '../report/colour.ts';
 import { safeText } from '../report/sanitize.ts';
 import { formatParseError } from '../report/text.ts';
 import type { CtState, ExposureEntry, L4Protocol, Packet, ReachableFrom, RulesetExposure, Trace } from '../sim/types.ts';
-import { conditionsText, mergeConditions } from '../sim/exposure.ts';
+import { computeExposure, conditionsText, mergeConditions } from '../sim/exposure.ts';
+import { isRulesetSimulator } from '../sim/index.ts';
 import { collectInputs } from './inputs.ts';
 import { type CliIO, EXIT, UsageError } from './io.ts';
 
@@ -242,7 +244,16 @@ export function runTrace(paths: readonly string[], flags: TraceFlags, io: CliIO)
 
 // ---------------------------------------------------------------- exposure
 
-function entryJson(e: ExposureEntry) {
+/** IPv6 host ports docker-proxy serves for an IPv4 publication, by `proto/port` (see proxiedOverIpv6). */
+type ProxiedPorts = ReadonlyMap<string, PublishedPort>;
+const NONE_PROXIED: ProxiedPorts = new Map();
+
+function proxiedFor(proxied: ProxiedPorts, e: ExposureEntry): PublishedPort | undefined {
+  return proxied.get(`${e.proto}/${e.hostPort}`);
+}
+
+function entryJson(e: ExposureEntry, proxied: ProxiedPorts = NONE_PROXIED) {
+  const proxy = proxiedFor(proxied, e);
   return {
     proto: e.proto,
     hostAddress: e.hostAddress,
@@ -257,11 +268,15 @@ function entryJson(e: ExposureEntry) {
     ...(e.blockedBy !== undefined ? { blockedBy: e.blockedBy } : {}),
     ...(e.partial !== undefined ? { partial: e.partial } : {}),
     ...(e.otherPorts ? { otherPorts: true } : {}),
+    ...(proxy ? { proxiedTo: { address: proxy.container.address, port: proxy.container.port, bridge: proxy.bridge } } : {}),
   };
 }
 
-function exposureJson(file: string, x: RulesetExposure) {
-  return { family: x.family, file, published: x.published.map(entryJson), direct: x.direct.map(entryJson), host: x.host.map(entryJson) };
+function exposureJson(file: string, x: RulesetExposure, proxied: ProxiedPorts) {
+  return {
+    family: x.family, file,
+    published: x.published.map((e) => entryJson(e)), direct: x.direct.map((e) => entryJson(e)), host: x.host.map((e) => entryJson(e, proxied)),
+  };
 }
 
 function endpoint(address: string, port: number): string {
@@ -279,8 +294,10 @@ function interfacesText(reach: readonly ReachableFrom[]): string {
   return [...bySources].map(([sources, names]) => `on ${names.join(', ')} from ${sources}`).join('; ');
 }
 
-function entryText(e: ExposureEntry): string {
-  const target = e.container ? ` → ${endpoint(e.container.address, e.container.port)}${e.bridge ? ` (${e.bridge})` : ''}` : '';
+function entryText(e: ExposureEntry, proxied: ProxiedPorts = NONE_PROXIED): string {
+  const proxy = proxiedFor(proxied, e);
+  const target = e.container ? ` → ${endpoint(e.container.address, e.container.port)}${e.bridge ? ` (${e.bridge})` : ''}`
+    : proxy ? ` (docker-proxy → ${endpoint(proxy.container.address, proxy.container.port)}${proxy.bridge ? ` on ${proxy.bridge}` : ''})` : '';
   const parts: string[] = [];
   if (e.reachableFrom.length > 0) parts.push(`reachable ${interfacesText(e.reachableFrom)}`);
   for (const whenNoneMatch of [true, false]) {
@@ -297,21 +314,34 @@ function entryText(e: ExposureEntry): string {
   return `  ${e.proto} ${endpoint(e.hostAddress, e.hostPort)}${target}${stands}: ${parts.join('; ')}`;
 }
 
-function exposureText(file: string, x: RulesetExposure): string {
-  const section = (title: string, entries: readonly ExposureEntry[]) => [`${title}:`, ...(entries.length > 0 ? entries.map(entryText) : ['  (none)'])];
+function exposureText(file: string, x: RulesetExposure, proxied: ProxiedPorts): string {
+  const section = (title: string, entries: readonly ExposureEntry[], p: ProxiedPorts = NONE_PROXIED) =>
+    [`${title}:`, ...(entries.length > 0 ? entries.map((e) => entryText(e, p)) : ['  (none)'])];
   return [
     `${file} (${x.family})`,
     ...section('Published container ports', x.published),
     ...section('Containers reachable by direct routing', x.direct),
-    ...section('Host ports open in INPUT', x.host),
+    ...section('Host ports open in INPUT', x.host, proxied),
   ].join('\n');
+}
+
+/** For the IPv6 view of a host with both dumps: the ports docker-proxy serves there for IPv4 publications. */
+function proxiedPortsOf(host: Host, view: RulesetView): ProxiedPorts {
+  if (view !== host.ipv6 || !host.ipv4) return NONE_PROXIED;
+  return new Map(proxiedOverIpv6(host.ipv4.docker, view.docker).map((p) => [`${p.proto}/${p.hostPort}`, p]));
 }
 
 export function runExposure(paths: readonly string[], flags: HostFlags, io: CliIO): number {
   const { hosts, failed } = loadHosts(paths, flags, io);
-  const views = hosts.flatMap((h) => h.views);
-  const results = views.map((v) => ({ file: v.ruleset.file, exposure: v.simulator.exposure() }));
-  if (flags.json) io.stdout.write(json({ rulesets: results.map((r) => exposureJson(r.file, r.exposure)) }));
-  else io.stdout.write(`${safeText(results.map((r) => exposureText(r.file, r.exposure)).join('\n\n'))}\n`);
+  const results = hosts.flatMap((h) => h.views.map((v) => {
+    const proxied = proxiedPortsOf(h, v);
+    // Ports docker-proxy listens on are asked about by name, even when no ip6tables rule names them.
+    const exposure = proxied.size > 0 && isRulesetSimulator(v.simulator)
+      ? computeExposure(v.simulator, undefined, { extraHostPorts: [...proxied.values()].map((p) => ({ proto: p.proto, port: p.hostPort })) })
+      : v.simulator.exposure();
+    return { file: v.ruleset.file, exposure, proxied };
+  }));
+  if (flags.json) io.stdout.write(json({ rulesets: results.map((r) => exposureJson(r.file, r.exposure, r.proxied)) }));
+  else io.stdout.write(`${safeText(results.map((r) => exposureText(r.file, r.exposure, r.proxied)).join('\n\n'))}\n`);
   return failed ? EXIT.trouble : EXIT.clean;
 }

@@ -233,7 +233,15 @@ function reachesAnyone(r: Reachability): boolean {
 
 const PORT_PROTOCOLS: readonly L4Protocol[] = ['tcp', 'udp'];
 
-export function computeExposure(sim: RulesetSimulator, configuredInterfaces?: readonly string[]): RulesetExposure {
+export interface ExposureOptions {
+  /**
+   * Host ports to ask about even when no rule names them: something listens there (docker-proxy
+   * serving an IPv4 publication on [::]), so "every port no rule names" is not answer enough.
+   */
+  readonly extraHostPorts?: readonly { readonly proto: string; readonly port: number }[];
+}
+
+export function computeExposure(sim: RulesetSimulator, configuredInterfaces?: readonly string[], options: ExposureOptions = {}): RulesetExposure {
   const family = sim.host.family;
   const interfaces = candidateInterfaces(sim, configuredInterfaces ?? (sim.host.externalInterfacesKnown ? sim.host.externalInterfaces : undefined));
   const localAddress = representativeLocalAddress(sim);
@@ -280,7 +288,8 @@ export function computeExposure(sim: RulesetSimulator, configuredInterfaces?: re
   const host: ExposureEntry[] = [];
   const publishedPorts = new Set(sim.docker.published.map((p) => `${p.proto}/${p.hostPort}`));
   for (const proto of PORT_PROTOCOLS) {
-    for (const port of [...candidateHostPorts(sim, proto), otherPort]) {
+    const extra = (options.extraHostPorts ?? []).filter((p) => p.proto === proto).map((p) => p.port);
+    for (const port of new Set([...candidateHostPorts(sim, proto), ...extra, otherPort])) {
       if (publishedPorts.has(`${proto}/${port}`)) continue;
       const reach = reachableFrom(sim, interfaces, {
         proto, dst: localAddress, dport: port,

@@ -65,6 +65,11 @@ export interface RulesetSimulator extends Simulator {
   readonly facts: HostFacts;
 }
 
+/** Whether a simulator is this module's (with the compiled ruleset exposure's helpers walk), not a stand-in. */
+export function isRulesetSimulator(simulator: Simulator): simulator is RulesetSimulator {
+  return 'compiled' in simulator;
+}
+
 export function createSimulator(ruleset: Ruleset, docker: DockerModel, options: HostOptions = {}): RulesetSimulator {
   const host = buildHostModel(ruleset.family, docker, options);
   const compiled = compileRuleset(ruleset);
