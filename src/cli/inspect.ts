@@ -6,7 +6,7 @@ import type { Family, ParseError, Ruleset } from '../../grammar/ast.ts';
 import { parse } from '../../grammar/index.ts';
 import { buildHosts } from '../engine/host.ts';
 import type { Host, RulesetView } from '../engine/types.ts';
-import { describeDocker, dockerModelJson, proxiedOverIpv6 } from '../model/docker.ts';
+import { describeDocker, dockerModelJson, proxiedOverIpv6, proxyServing } from '../model/docker.ts';
 import type { PublishedPort } from '../model/docker-types.ts';
 import { decideColour } from '../report/colour.ts';
 import { safeText } from '../report/sanitize.ts';
@@ -174,7 +174,7 @@ function packetText(p: Packet): string {
   return `${p.proto} ${at(p.src, p.sport)} → ${at(p.dst, p.dport)} ${where} (${p.state ?? 'NEW'}${p.mark !== undefined ? `, mark 0x${p.mark.toString(16)}` : ''})`;
 }
 
-function traceJson(packet: Packet, trace: Trace, file: string) {
+function traceJson(packet: Packet, trace: Trace, file: string, proxy: PublishedPort | undefined) {
   return {
     file,
     packet,
@@ -184,6 +184,7 @@ function traceJson(packet: Packet, trace: Trace, file: string) {
       ...(trace.reaches.address !== undefined ? { address: trace.reaches.address } : {}),
       ...(trace.reaches.port !== undefined ? { port: trace.reaches.port } : {}),
       ...(trace.reaches.interface !== undefined ? { interface: trace.reaches.interface } : {}),
+      ...(proxy ? { proxiedTo: { address: proxy.container.address, port: proxy.container.port, bridge: proxy.bridge } } : {}),
     },
     steps: trace.steps.map((s) => ({
       hook: s.hook, table: s.table, chain: s.chain, line: s.line, rule: s.rule, matched: s.matched, action: s.action,
@@ -195,18 +196,21 @@ function traceJson(packet: Packet, trace: Trace, file: string) {
   };
 }
 
-function reachText(trace: Trace): string {
+function reachText(trace: Trace, proxy: PublishedPort | undefined): string {
   const r = trace.reaches;
   const to = r.address ? `${r.address}${r.port !== undefined ? `:${r.port}` : ''}` : '';
   switch (r.kind) {
     case 'container': return `delivered to container ${to}${r.interface ? ` on ${r.interface}` : ''}`;
-    case 'host': return `delivered to the host${to ? ` (${to})` : ''}`;
+    case 'host': {
+      const proxied = proxy ? `, where docker-proxy carries it to container ${endpoint(proxy.container.address, proxy.container.port)}${proxy.bridge ? ` on ${proxy.bridge}` : ''}` : '';
+      return `delivered to the host${to ? ` (${to})` : ''}${proxied}`;
+    }
     case 'forward': return `forwarded${r.interface ? ` out ${r.interface}` : ''}${to ? ` to ${to}` : ''}`;
     case 'none': return 'reaches nothing';
   }
 }
 
-function traceText(file: string, packet: Packet, trace: Trace, notes: readonly string[]): string {
+function traceText(file: string, packet: Packet, trace: Trace, notes: readonly string[], proxy: PublishedPort | undefined): string {
   const lines = [`${file}`, `packet: ${packetText(packet)}`, ...notes.map((n) => `  (${n})`), ''];
   for (const s of trace.steps) {
     const where = s.line > 0 ? (s.file === file ? `line ${s.line}` : `${s.file}:${s.line}`) : 'policy';
@@ -214,7 +218,7 @@ function traceText(file: string, packet: Packet, trace: Trace, notes: readonly s
     const rewrite = s.rewrite ? ` → ${s.rewrite}` : '';
     lines.push(`  ${s.hook.padEnd(11)} ${`${s.table}/${s.chain}`.padEnd(28)} ${where}: ${s.rule} ⇒ ${s.action}${rewrite}${matched}`);
   }
-  lines.push('', `verdict: ${trace.verdict} — ${reachText(trace)}`, `why: ${trace.reason}`);
+  lines.push('', `verdict: ${trace.verdict} — ${reachText(trace, proxy)}`, `why: ${trace.reason}`);
   if (trace.uncertain.length > 0) {
     lines.push('uncertain:');
     for (const u of trace.uncertain) lines.push(`  line ${u.line}: ${u.reason}`);
@@ -238,7 +242,12 @@ export function runTrace(paths: readonly string[], flags: TraceFlags, io: CliIO)
   const view: RulesetView | undefined = packet.family === 'ipv6' ? host.ipv6 : host.ipv4;
   if (!view) throw new UsageError(`no ${packet.family === 'ipv6' ? 'ip6tables' : 'iptables'}-save in the input for this ${packet.family} packet`);
   const trace = view.simulator.trace(packet);
-  io.stdout.write(flags.json ? json(traceJson(packet, trace, view.ruleset.file)) : traceText(view.ruleset.file, packet, trace, notes));
+  // A connection delivered to the host on a published port is docker-proxy's to carry on.
+  const r = trace.reaches;
+  const proxy = trace.verdict === 'accept' && r.kind === 'host' && r.address !== undefined && r.port !== undefined
+    ? proxyServing(view.docker, view === host.ipv6 ? host.ipv4?.docker : undefined, trace.final.proto, r.address, r.port)
+    : undefined;
+  io.stdout.write(flags.json ? json(traceJson(packet, trace, view.ruleset.file, proxy)) : traceText(view.ruleset.file, packet, trace, notes, proxy));
   return EXIT.clean;
 }
 

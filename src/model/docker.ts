@@ -4,6 +4,6 @@
 // The contract is docker-types.ts; the work is in docker/.
 
 export { recogniseDocker } from './docker/recognise.ts';
-export { boundOnAllAddresses, ipv6Publication, proxiedOverIpv6 } from './docker/proxy.ts';
+export { boundOnAllAddresses, ipv6Publication, proxiedOverIpv6, proxyServing } from './docker/proxy.ts';
 export { describeDocker, dockerModelJson, type DockerModelJson } from './docker/describe.ts';
 export { TEMPLATES as DOCKER_TEMPLATES, type Template as DockerTemplate } from './docker/templates.ts';

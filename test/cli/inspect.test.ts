@@ -141,6 +141,29 @@ describe('exposure', () => {
     expect(host.find((e: { hostPort: number }) => e.hostPort === 65001).otherPorts).toBe(true);
     expect(host.find((e: { hostPort: number }) => e.hostPort === 22).otherPorts).toBeUndefined();
   });
+  it('trace: a connection delivered to the host on a published port is docker-proxy\'s to carry on', async () => {
+    const stacks = new URL('../../corpus/docker-layouts/docker-23-compose-stacks.txt', import.meta.url).pathname;
+    const { readFileSync } = await import('node:fs');
+    ws.write('stacks.txt', readFileSync(stacks, 'utf8'));
+    // Docker 23 with the proxy on: nat OUTPUT leaves 127.0.0.0/8 alone, so docker-proxy serves localhost.
+    const text = (await cli(ws, ['trace', 'stacks.txt', '--from-host', '--dst', '127.0.0.1', '--proto', 'tcp', '--dport', '3001'])).stdout;
+    expect(text).toContain('verdict: accept — delivered to the host (127.0.0.1:3001), where docker-proxy carries it to container 172.18.0.3:3000 on br-3cff18d21f76');
+    const doc = JSON.parse((await cli(ws, ['trace', 'stacks.txt', '--from-host', '--dst', '127.0.0.1', '--proto', 'tcp', '--dport', '3001', '--json'])).stdout);
+    expect(doc.reaches).toEqual({ kind: 'host', address: '127.0.0.1', port: 3001, interface: 'lo', proxiedTo: { address: '172.18.0.3', port: 3000, bridge: 'br-3cff18d21f76' } });
+    // A port nothing publishes: the host itself.
+    const other = JSON.parse((await cli(ws, ['trace', 'stacks.txt', '--from-host', '--dst', '127.0.0.1', '--proto', 'tcp', '--dport', '8080', '--json'])).stdout);
+    expect(other.reaches.proxiedTo).toBeUndefined();
+  });
+
+  it('trace over IPv6 to a port docker-proxy serves for an IPv4-only container names it', async () => {
+    const base = new URL('../../corpus/hardened/docker-26-ipv6-proxy-input', import.meta.url).pathname;
+    const { readFileSync } = await import('node:fs');
+    ws.write('p6.v4.txt', readFileSync(`${base}.v4.txt`, 'utf8'));
+    ws.write('p6.v6.txt', readFileSync(`${base}.v6.txt`, 'utf8'));
+    const doc = JSON.parse((await cli(ws, ['trace', 'p6.v4.txt', 'p6.v6.txt', '--in', 'eth0', '--src', '2001:db8:99::7', '--dst', '2001:db8:1::10', '--proto', 'tcp', '--dport', '443', '--local-addr', '2001:db8:1::10', '--json'])).stdout);
+    expect(doc.reaches).toMatchObject({ kind: 'host', port: 443, proxiedTo: { address: '172.20.0.2', port: 443 } });
+  });
+
   it('names the IPv6 host ports docker-proxy serves for IPv4 publications, even when no ip6tables rule names them', async () => {
     // corpus/hardened/docker-26-ipv6-proxy-input: IPv4-only containers, ip6tables INPUT lets 443 in.
     const base = new URL('../../corpus/hardened/docker-26-ipv6-proxy-input', import.meta.url).pathname;

@@ -26,3 +26,21 @@ export function proxiedOverIpv6(v4: DockerModel, v6: DockerModel | undefined): P
   if (v4.userlandProxy === 'off') return [];
   return v4.published.filter((p) => boundOnAllAddresses(p) && p.via !== 'ingress' && ipv6Publication(v6, p) === undefined);
 }
+
+/**
+ * The publication whose docker-proxy takes a connection delivered to the host at `address:port`:
+ * one bound on that address (or on every address) in the connection's own family — what a
+ * connection that escaped the DNAT meets (the host's own to 127.0.0.1 before Docker 28, a
+ * container's to a host address) — or, over IPv6, an IPv4 publication served on [::].
+ * `v4` is the IPv4 model of the same host, for an IPv6 connection.
+ */
+export function proxyServing(own: DockerModel, v4: DockerModel | undefined, proto: string, address: string, port: number): PublishedPort | undefined {
+  const ipv6 = address.includes(':');
+  if (own.userlandProxy !== 'off') {
+    const same = own.published.find((p) => p.proto === proto && p.hostPort === port && p.via !== 'routed' && p.via !== 'ingress'
+      && (p.hostAddress === undefined || p.hostAddress === address || p.hostAddress === (ipv6 ? '::' : '0.0.0.0')));
+    if (same) return same;
+  }
+  if (!ipv6 || !v4) return undefined;
+  return proxiedOverIpv6(v4, own).find((p) => p.proto === proto && p.hostPort === port);
+}
