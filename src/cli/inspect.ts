@@ -198,7 +198,7 @@ function traceJson(packet: Packet, trace: Trace, file: string, proxy: PublishedP
 
 function reachText(trace: Trace, proxy: PublishedPort | undefined): string {
   const r = trace.reaches;
-  const to = r.address ? `${r.address}${r.port !== undefined ? `:${r.port}` : ''}` : '';
+  const to = r.address ? (r.port !== undefined ? endpoint(r.address, r.port) : r.address) : '';
   switch (r.kind) {
     case 'container': return `delivered to container ${to}${r.interface ? ` on ${r.interface}` : ''}`;
     case 'host': {

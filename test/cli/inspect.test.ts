@@ -162,6 +162,9 @@ describe('exposure', () => {
     ws.write('p6.v6.txt', readFileSync(`${base}.v6.txt`, 'utf8'));
     const doc = JSON.parse((await cli(ws, ['trace', 'p6.v4.txt', 'p6.v6.txt', '--in', 'eth0', '--src', '2001:db8:99::7', '--dst', '2001:db8:1::10', '--proto', 'tcp', '--dport', '443', '--local-addr', '2001:db8:1::10', '--json'])).stdout);
     expect(doc.reaches).toMatchObject({ kind: 'host', port: 443, proxiedTo: { address: '172.20.0.2', port: 443 } });
+    // IPv6 endpoints are bracketed in the text.
+    const text = (await cli(ws, ['trace', 'p6.v4.txt', 'p6.v6.txt', '--in', 'eth0', '--src', '2001:db8:99::7', '--dst', '2001:db8:1::10', '--proto', 'tcp', '--dport', '443', '--local-addr', '2001:db8:1::10'])).stdout;
+    expect(text).toContain('delivered to the host ([2001:db8:1::10]:443), where docker-proxy carries it to container 172.20.0.2:443');
   });
 
   it('names the IPv6 host ports docker-proxy serves for IPv4 publications, even when no ip6tables rule names them', async () => {
