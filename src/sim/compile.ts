@@ -56,6 +56,12 @@ export interface HostFacts {
   readonly knownLocal: AddressSet;
   /** Subnets of Docker bridges that are not internal: the content of Docker 28.0.0's docker-ext-bridges ipsets. */
   readonly extBridgeSubnets: AddressSet;
+  /**
+   * Interfaces with net.ipv4.conf.<if>.route_localnet=1, where the kernel routes a packet for
+   * 127.0.0.0/8 that arrives on them instead of dropping it: Docker's bridges with the userland
+   * proxy off (so 127.0.0.1 DNAT works for containers).
+   */
+  readonly routeLocalnet: ReadonlySet<string>;
 }
 
 /**

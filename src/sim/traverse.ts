@@ -661,8 +661,17 @@ function walkOnce(start: SimPacket, options: WalkOptions, decisions: Decisions):
     return finish('accept', { kind: 'forward', address: packet.dst, port: portOf(packet), interface: route.interface }, `sent out ${route.interface}`);
   }
 
+  // ip6_rcv_core drops ::1 arriving on any device but lo before the PREROUTING hook.
+  if (packet.family === 'ipv6' && packet.dst === '::1' && packet.inInterface !== 'lo') {
+    return finish('drop', { kind: 'none' }, `dropped by the kernel before netfilter: ::1 is accepted only on lo, not ${packet.inInterface}`);
+  }
   const pre = runHook('PREROUTING');
   if (pre) return stopped(pre, 'PREROUTING');
+  // The routing decision, after nat PREROUTING (a DNAT of 127.0.0.1 to a container escapes it):
+  // 127.0.0.0/8 arriving on another device than lo is a martian destination, unless route_localnet.
+  if (packet.family === 'ipv4' && packet.dst.startsWith('127.') && packet.inInterface !== 'lo' && !ctx.facts.routeLocalnet.has(packet.inInterface)) {
+    return finish('drop', { kind: 'none' }, `dropped by the kernel's routing: ${packet.dst} arriving on ${packet.inInterface} is a martian destination (route_localnet is off there)`);
+  }
   return deliverOrForward();
 }
 
