@@ -165,11 +165,14 @@ function report(label: string, rulesets: number, probesPerRuleset: number, tally
 const EXTERNAL = process.env.DFW_DIFF_EXTERNAL;
 const PROBES_PER_EXTERNAL_RULESET = Number(process.env.DFW_DIFF_EXTERNAL_PROBES ?? 20);
 
+/** The cases plan() can mirror (it leaves out what does not parse, ipsets, empty dumps), with their plans. */
+function mirrorable(cases: readonly Case[]): { c: Case; p: Plan }[] {
+  return cases.map((c) => ({ c, p: plan(c) })).filter((x): x is { c: Case; p: Plan } => x.p !== undefined);
+}
+
 describe.skipIf(!availability.ok)('simulator agrees with the kernel', () => {
   it('on corpus and generated Docker hosts, both backends', { timeout: 600_000 }, async () => {
-    const plans = [...corpusCases(), ...generatedCases()]
-      .map((c) => ({ c, p: plan(c) }))
-      .filter((x): x is { c: Case; p: Plan } => x.p !== undefined);
+    const plans = mirrorable([...corpusCases(), ...generatedCases()]);
     expect(plans.length).toBeGreaterThanOrEqual(20);
     const tally = await compareWithKernel(plans, PROBES_PER_RULESET, 2, false);
     report('', plans.length, PROBES_PER_RULESET, tally);
@@ -179,9 +182,7 @@ describe.skipIf(!availability.ok)('simulator agrees with the kernel', () => {
 
   // Run by npm run check:external:kernel (and .ci/run) when ../shared/corpus-external exists.
   it.runIf(EXTERNAL !== undefined)('on real dumps from the external regression set, both backends', { timeout: 1_800_000 }, async () => {
-    const plans = externalCases(EXTERNAL!)
-      .map((c) => ({ c, p: plan(c) }))
-      .filter((x): x is { c: Case; p: Plan } => x.p !== undefined);
+    const plans = mirrorable(externalCases(EXTERNAL!));
     expect(plans.length).toBeGreaterThan(0);
     const tally = await compareWithKernel(plans, PROBES_PER_EXTERNAL_RULESET, 1, true);
     report(' (external)', plans.length, PROBES_PER_EXTERNAL_RULESET, tally);
