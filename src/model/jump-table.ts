@@ -19,7 +19,19 @@ export interface JumpTable {
   readonly jumps: Int32Array;
 }
 
+/** Tables are immutable: the simulator and the chain-graph rules share one resolution per table. */
+const resolved = new WeakMap<Table, JumpTable>();
+
 export function jumpTable(table: Table): JumpTable {
+  let known = resolved.get(table);
+  if (!known) {
+    known = resolveJumps(table);
+    resolved.set(table, known);
+  }
+  return known;
+}
+
+function resolveJumps(table: Table): JumpTable {
   const chains: Chain[] = [];
   const numberOf = new Map<string, number>();
   for (const chain of table.chains) {
