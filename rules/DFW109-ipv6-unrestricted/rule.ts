@@ -7,7 +7,7 @@
 import type { Family, Span } from '../../grammar/ast.ts';
 import { defineRule, type Host, type LintSettings, type Report, type RulesetView } from '../../src/engine/types.ts';
 import { AddressSet } from '../../src/model/addrset.ts';
-import { boundOnAllAddresses, ipv6Publication } from '../../src/model/docker.ts';
+import { boundOnAllAddresses, ipv6Publication, proxiedOverIpv6 } from '../../src/model/docker.ts';
 import { compareCodeUnits } from '../../src/model/order.ts';
 import type { RulesetSimulator } from '../../src/sim/index.ts';
 import { candidateInterfaces, OTHER_INTERFACE, reachableSources, reachedUnlessBlocklisted, representativeLocalAddress } from '../../src/sim/exposure.ts';
@@ -65,6 +65,9 @@ function checkHost(host: Host, settings: LintSettings, report: (r: Report<Messag
   const public6 = publicSources('ipv6');
   const emptyV6 = v6.view.ruleset.tables.length === 0;
   const seen = new Set<string>();
+  // An IPv4-only container is served on [::] by docker-proxy; with the proxy off there is no IPv6
+  // listener, and Swarm's routing mesh (ingress) publishes over IPv4 only (see src/model/docker/proxy.ts).
+  const proxied = new Set(proxiedOverIpv6(v4.view.docker, v6.view.docker));
 
   for (const port of v4.view.docker.published) {
     if (!boundOnAllAddresses(port)) continue;
@@ -72,9 +75,7 @@ function checkHost(host: Host, settings: LintSettings, report: (r: Report<Messag
     if (seen.has(key)) continue;
     seen.add(key);
     const publication6 = ipv6Publication(v6.view.docker, port);
-    // An IPv4-only container is served on [::] by docker-proxy; with the proxy off there is no IPv6
-    // listener, and Swarm's routing mesh (ingress) publishes over IPv4 only.
-    if (!publication6 && (v4.view.docker.userlandProxy === 'off' || port.via === 'ingress')) continue;
+    if (!publication6 && !proxied.has(port)) continue;
     const proto = port.proto as L4Protocol;
     const open: string[] = [];
     let proof: { trace: Trace; packet: string; v4reason: string; v4admits: AddressSet } | undefined;
