@@ -174,6 +174,16 @@ function packetText(p: Packet): string {
   return `${p.proto} ${at(p.src, p.sport)} → ${at(p.dst, p.dport)} ${where} (${p.state ?? 'NEW'}${p.mark !== undefined ? `, mark 0x${p.mark.toString(16)}` : ''})`;
 }
 
+/** The container docker-proxy carries a connection to, in `trace --json` and `exposure --json` alike. */
+function proxiedToJson(p: PublishedPort) {
+  return { address: p.container.address, port: p.container.port, bridge: p.bridge };
+}
+
+/** "172.20.0.2:443 on br-…": the same, as trace and exposure print it. */
+function proxiedToText(p: PublishedPort): string {
+  return `${endpoint(p.container.address, p.container.port)}${p.bridge ? ` on ${p.bridge}` : ''}`;
+}
+
 function traceJson(packet: Packet, trace: Trace, file: string, proxy: PublishedPort | undefined) {
   return {
     file,
@@ -184,7 +194,7 @@ function traceJson(packet: Packet, trace: Trace, file: string, proxy: PublishedP
       ...(trace.reaches.address !== undefined ? { address: trace.reaches.address } : {}),
       ...(trace.reaches.port !== undefined ? { port: trace.reaches.port } : {}),
       ...(trace.reaches.interface !== undefined ? { interface: trace.reaches.interface } : {}),
-      ...(proxy ? { proxiedTo: { address: proxy.container.address, port: proxy.container.port, bridge: proxy.bridge } } : {}),
+      ...(proxy ? { proxiedTo: proxiedToJson(proxy) } : {}),
     },
     steps: trace.steps.map((s) => ({
       hook: s.hook, table: s.table, chain: s.chain, line: s.line, rule: s.rule, matched: s.matched, action: s.action,
@@ -202,7 +212,7 @@ function reachText(trace: Trace, proxy: PublishedPort | undefined): string {
   switch (r.kind) {
     case 'container': return `delivered to container ${to}${r.interface ? ` on ${r.interface}` : ''}`;
     case 'host': {
-      const proxied = proxy ? `, where docker-proxy carries it to container ${endpoint(proxy.container.address, proxy.container.port)}${proxy.bridge ? ` on ${proxy.bridge}` : ''}` : '';
+      const proxied = proxy ? `, where docker-proxy carries it to container ${proxiedToText(proxy)}` : '';
       return `delivered to the host${to ? ` (${to})` : ''}${proxied}`;
     }
     case 'forward': return `forwarded${r.interface ? ` out ${r.interface}` : ''}${to ? ` to ${to}` : ''}`;
@@ -277,7 +287,7 @@ function entryJson(e: ExposureEntry, proxied: ProxiedPorts = NONE_PROXIED) {
     ...(e.blockedBy !== undefined ? { blockedBy: e.blockedBy } : {}),
     ...(e.partial !== undefined ? { partial: e.partial } : {}),
     ...(e.otherPorts ? { otherPorts: true } : {}),
-    ...(proxy ? { proxiedTo: { address: proxy.container.address, port: proxy.container.port, bridge: proxy.bridge } } : {}),
+    ...(proxy ? { proxiedTo: proxiedToJson(proxy) } : {}),
   };
 }
 
@@ -306,7 +316,7 @@ function interfacesText(reach: readonly ReachableFrom[]): string {
 function entryText(e: ExposureEntry, proxied: ProxiedPorts = NONE_PROXIED): string {
   const proxy = proxiedFor(proxied, e);
   const target = e.container ? ` → ${endpoint(e.container.address, e.container.port)}${e.bridge ? ` (${e.bridge})` : ''}`
-    : proxy ? ` (docker-proxy → ${endpoint(proxy.container.address, proxy.container.port)}${proxy.bridge ? ` on ${proxy.bridge}` : ''})` : '';
+    : proxy ? ` (docker-proxy → ${proxiedToText(proxy)})` : '';
   const parts: string[] = [];
   if (e.reachableFrom.length > 0) parts.push(`reachable ${interfacesText(e.reachableFrom)}`);
   for (const whenNoneMatch of [true, false]) {

@@ -56,7 +56,7 @@ export function hostFacts(host: HostModel, docker: DockerModel): HostFacts {
     isLocal: (_family, _value, text) => (host.isLocal(text) ? MATCH : NO),
     knownLocal: AddressSet.fromCidrs(host.family, host.localAddresses),
     extBridgeSubnets: extBridges,
-    routeLocalnet: new Set(docker.userlandProxy === 'off' ? [...docker.bridges.map((b) => b.name), ...docker.referencedBridges] : []),
+    routeLocalnet: new Set(docker.userlandProxy === 'off' ? host.bridges.map((b) => b.name) : []),
   };
 }
 

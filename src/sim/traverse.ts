@@ -161,7 +161,6 @@ export interface CompiledTable {
   chain(number: number): CompiledChain;
 }
 
-
 /**
  * True when no chain of the table can reach itself through jumps and gotos:
  * an iterative DFS over chain numbers (a kube-proxy table has 60,000 chains,
