@@ -4,7 +4,7 @@
 // probes sent through it, and how a kernel trace and a simulator trace are put
 // side by side. Probes for exposure()'s answers are here too.
 import { parse, type Family, type Ruleset } from '../../grammar/index.ts';
-import { AddressSet, bigintToAddress } from '../../src/model/addrset.ts';
+import { AddressSet, bigintToAddress, bitsOf } from '../../src/model/addrset.ts';
 import { recogniseDocker } from '../../src/model/docker.ts';
 import type { DockerModel } from '../../src/model/docker-types.ts';
 import { createSimulator, type RulesetSimulator } from '../../src/sim/index.ts';
@@ -55,7 +55,6 @@ const FAMILIES: Readonly<Record<Family, FamilyFacts>> = {
     bridgePrefixLength: 64,
   },
 };
-
 
 export interface Case {
   readonly name: string;
@@ -116,7 +115,7 @@ export function plan(c: Case): Plan | undefined {
   const containerAddresses = new Set([...docker.containers.map((x) => x.address), ...docker.published.map((p) => p.container.address)]);
   // A routed network's published "host address" may be the container's own: the container keeps it.
   const eth0Extra = [...new Set(specificHostAddresses)].filter((a) => !hostAddresses.includes(a) && !containerAddresses.has(a));
-  const hostBits = facts.family === 'ipv4' ? 32 : 128;
+  const hostBits = bitsOf(facts.family);
   const bridgeSpecs = bridges.map((b) => {
     const subnet = AddressSet.cidr(facts.family, b.subnet.address, b.subnet.prefixLength);
     const base = subnet.sample()!;
@@ -143,6 +142,18 @@ export function plan(c: Case): Plan | undefined {
   return { facts, ruleset, docker, topology, simulator, hostAddresses: [...hostAddresses, ...eth0Extra], interfaces };
 }
 
+/**
+ * Sources a probe arriving on an external interface may not come from: the kernel's martians,
+ * the host's own addresses, and the bridges' networks (containers and gateways live there:
+ * a packet from one of their addresses is a martian where it lands, and one from their
+ * networks would not come in on eth0).
+ */
+function unsendableSources(p: Plan): AddressSet {
+  const own = AddressSet.fromCidrs(p.facts.family, p.hostAddresses.map((a) => `${a}/${bitsOf(p.facts.family)}`));
+  return (p.topology.bridges ?? []).map((b) => String(b.address).split('/'))
+    .reduce((acc, [address, length]) => acc.union(AddressSet.cidr(p.facts.family, address!, Number(length))), p.facts.martians.union(own));
+}
+
 /** Probes: published ports, direct container access, host ports, host-originated, container-originated. */
 export function probes(p: Plan, seed: string, count: number): OracleProbe[] {
   const rng = createRandom(seed);
@@ -150,20 +161,16 @@ export function probes(p: Plan, seed: string, count: number): OracleProbe[] {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
   const { facts } = p;
   const containers = (p.topology.bridges ?? []).flatMap((b) => (b.containers ?? []) as string[]);
-  const gateways = (p.topology.bridges ?? []).map((b) => String(b.address).split('/')[0]!);
   const published = p.docker.published.filter((x) => containers.includes(x.container.address) && (!x.hostAddress || p.hostAddresses.includes(x.hostAddress) || facts.loopback(x.hostAddress) || x.hostAddress === '0.0.0.0' || x.hostAddress === '::'));
   const sources = [...facts.sources];
-  const bridgeNets = (p.topology.bridges ?? []).map((b) => String(b.address).split('/'))
-    .map(([address, length]) => AddressSet.cidr(facts.family, address!, Number(length)));
-  const hostBits = facts.family === 'ipv4' ? 32 : 128;
+  const unsendable = unsendableSources(p);
+  const hostBits = bitsOf(facts.family);
   for (const table of p.ruleset.tables) for (const chain of table.chains) for (const rule of chain.rules) {
     const from = rule.source;
     if (from && !from.negated && from.prefixLength >= 8 && !facts.martians.containsText(from.address) && !from.address.startsWith('172.')) {
       const base = AddressSet.cidr(facts.family, from.address, from.prefixLength).sample()!;
       const source = bigintToAddress(facts.family, base + (from.prefixLength < hostBits ? 5n : 0n));
-      // A packet from a container's or the host's own address is a martian where it lands,
-      // and one from a bridge's network does not come in on eth0.
-      if (!containers.includes(source) && !p.hostAddresses.includes(source) && !gateways.includes(source) && !bridgeNets.some((n) => n.containsText(source))) sources.push(source);
+      if (!unsendable.containsText(source)) sources.push(source);
     }
   }
   const out: OracleProbe[] = [];
@@ -294,10 +301,7 @@ export function exposureProbes(p: Plan, seed: string, perEntry: number): Exposur
   const { facts } = p;
   const rng = createRandom(seed);
   const containers = new Set((p.topology.bridges ?? []).flatMap((b) => (b.containers ?? []) as string[]));
-  const bridgeNets = (p.topology.bridges ?? []).map((b) => String(b.address).split('/'))
-    .map(([address, length]) => AddressSet.cidr(facts.family, address!, Number(length)));
-  const own = AddressSet.fromCidrs(facts.family, [...p.hostAddresses, ...containers].map((a) => `${a}/${facts.family === 'ipv4' ? 32 : 128}`));
-  const unsendable = bridgeNets.reduce((acc, n) => acc.union(n), facts.martians.union(own));
+  const unsendable = unsendableSources(p);
   const exposure = p.simulator.exposure();
   const out: ExposureProbe[] = [];
   let id = 100_000;
@@ -336,13 +340,13 @@ export function exposureProbes(p: Plan, seed: string, perEntry: number): Exposur
 function pickSources(set: AddressSet, count: number, rng: { next(): number }): string[] {
   const cidrs = set.toCidrs();
   if (cidrs.length === 0) return [];
-  const family: Family = cidrs[0]!.includes(':') ? 'ipv6' : 'ipv4';
+  const family = set.family;
   const picked = new Set<string>();
   for (let i = 0; i < count * 3 && picked.size < count; i++) {
     const [address, length] = cidrs[Math.floor(rng.next() * cidrs.length)]!.split('/');
     const range = AddressSet.cidr(family, address!, Number(length));
     const base = range.sample()!;
-    const size = 1n << BigInt((family === 'ipv4' ? 32 : 128) - Number(length));
+    const size = 1n << BigInt(bitsOf(family) - Number(length));
     const offset = size <= 1n ? 0n : BigInt(Math.floor(rng.next() * Math.min(Number(size), 1e9)));
     picked.add(bigintToAddress(family, base + offset));
   }
